@@ -1,0 +1,328 @@
+"""Typed, validated settings from the stack config (DESIGN §3). No AWS calls.
+
+`parse_settings` takes plain values (a YAML file, the automation) or Pulumi config strings
+(JSON for lists and maps) and checks everything before any resource is registered. Every
+problem is reported at once, each naming the key, the value and the rule.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from components import naming
+
+NAMESPACE = "org-logging"
+Role = Literal["management", "log-archive", "source"]
+ROLES: tuple[Role, ...] = ("management", "log-archive", "source")
+
+ACCOUNT_ID_PATTERN = re.compile(r"^[0-9]{12}$")  # not \d, which matches non-ASCII digits
+ORG_ID_PATTERN = re.compile(r"^o-[a-z0-9]{10,32}$")
+# https://docs.aws.amazon.com/organizations/latest/APIReference/API_AttachPolicy.html (TargetId)
+SCP_TARGET_PATTERN = re.compile(r"^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$")
+IAM_ROLE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_+=,.@-]{1,64}$")
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+OBJECT_LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
+MAX_RETENTION_DAYS = 36500
+
+COMMON_KEYS = (
+    "role",
+    "namePrefix",
+    "orgId",
+    "managementAccountId",
+    "logArchiveAccountId",
+    "homeRegion",
+    "regions",
+    "adminRoleName",
+)
+ROLE_KEYS: dict[str, tuple[str, ...]] = {
+    "management": ("scpTargets",),
+    "log-archive": ("retentionDays", "objectLock", "alertEmails"),
+    "source": ("accountId", "logGroupExclusions", "localRetentionDays"),
+}
+ALL_KEYS = COMMON_KEYS + tuple(key for keys in ROLE_KEYS.values() for key in keys)
+
+DEFAULT_RETENTION_DAYS = 365
+DEFAULT_LOCAL_RETENTION_DAYS = 30
+
+
+class SettingsError(ValueError):
+    """Every problem found in a configuration, one line each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("invalid org-logging configuration:\n  " + "\n  ".join(problems))
+
+
+@dataclass(frozen=True)
+class ObjectLock:
+    mode: Literal["GOVERNANCE", "COMPLIANCE"]
+    days: int
+
+
+@dataclass(frozen=True)
+class Settings:
+    role: Role
+    name_prefix: str
+    org_id: str
+    management_account_id: str
+    log_archive_account_id: str
+    home_region: str
+    regions: tuple[str, ...]
+    admin_role_name: str
+    region: str  # the stack's own region: `aws:region`, or the home region when unset
+    account_id: str  # the account this stack deploys into
+    retention_days: int = DEFAULT_RETENTION_DAYS
+    object_lock: ObjectLock | None = None
+    alert_emails: tuple[str, ...] = ()
+    log_group_exclusions: tuple[str, ...] = ()
+    local_retention_days: int = DEFAULT_LOCAL_RETENTION_DAYS
+    scp_targets: tuple[str, ...] = ()
+
+    @property
+    def partition(self) -> naming.Partition:
+        return naming.partition_of(self.home_region)
+
+    @property
+    def central_bucket(self) -> str:
+        return naming.central_bucket_name(
+            self.name_prefix, self.log_archive_account_id, self.home_region
+        )
+
+
+def show(value: Any) -> str:
+    """A value as the user wrote it: strings quoted, everything else as JSON."""
+    if isinstance(value, str):
+        return repr(value)
+    try:
+        return json.dumps(value)
+    except TypeError:
+        return repr(value)
+
+
+class _Checker:
+    """Collects problems so that a user sees all of them in one run."""
+
+    def __init__(self, values: Mapping[str, Any], role: str) -> None:
+        self.values = values
+        self.role = role
+        self.problems: list[str] = []
+
+    def fail(self, key: str, value: Any, rule: str) -> None:
+        full_key = key if ":" in key else f"{NAMESPACE}:{key}"
+        self.problems.append(f"{full_key} {show(value)} {rule}")
+
+    def required(self, key: str) -> Any:
+        value = self.values.get(key)
+        if value is None or value == "":
+            self.problems.append(f"{NAMESPACE}:{key} is required for role {self.role!r}")
+            return None
+        return value
+
+    def string(self, key: str, pattern: re.Pattern[str], *, required: bool = True) -> str:
+        value = self.required(key) if required else self.values.get(key)
+        if value is None:
+            return ""
+        if not isinstance(value, str) or not pattern.fullmatch(value):
+            self.fail(key, value, f"must match {pattern.pattern}")
+            return ""
+        return value
+
+    def region(self, key: str, value: Any) -> str:
+        if not isinstance(value, str) or value not in naming.REGIONS:
+            self.fail(key, value, "must be an AWS region of partition aws, aws-us-gov or aws-cn")
+            return ""
+        return value
+
+    def integer(self, key: str, default: int, low: int, high: int) -> int:
+        value = self.values.get(key)
+        if value is None or value == "":
+            return default
+        number = value
+        if isinstance(value, str) and re.fullmatch(r"[0-9]+", value.strip()):
+            number = int(value)
+        if isinstance(number, bool) or not isinstance(number, int) or not low <= number <= high:
+            self.fail(key, value, f"must be a whole number of days from {low} to {high}")
+            return default
+        return number
+
+    def structured(self, key: str, kind: type) -> Any:
+        """A list or map: native, or a JSON string as Pulumi config stores it."""
+        value = self.values.get(key)
+        if value is None or value == "":
+            return None
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError as error:
+                self.fail(key, self.values[key], f"must be a JSON {kind.__name__} ({error.msg})")
+                return None
+        if not isinstance(value, kind):
+            self.fail(key, value, f"must be a {kind.__name__}")
+            return None
+        return value
+
+    def string_list(self, key: str, pattern: re.Pattern[str], rule: str) -> tuple[str, ...]:
+        items = self.structured(key, list)
+        if items is None:
+            return ()
+        good: list[str] = []
+        for item in items:
+            if not isinstance(item, str) or not pattern.fullmatch(item):
+                self.fail(key, item, f"(an item) {rule}")
+            elif item in good:
+                self.fail(key, item, "(an item) is listed twice")
+            else:
+                good.append(item)
+        return tuple(good)
+
+
+def parse_settings(values: Mapping[str, Any], *, stack_region: str | None = None) -> Settings:
+    """Validate `values` (keys without the namespace) and build Settings, or raise SettingsError.
+
+    `stack_region` is the stack's `aws:region`; a source stack's region is that region.
+    """
+    role = values.get("role")
+    if role not in ROLES:
+        raise SettingsError(
+            [f"{NAMESPACE}:role {show(role)} must be one of {', '.join(ROLES)}"]
+            if role is not None
+            else [f"{NAMESPACE}:role is required: one of {', '.join(ROLES)}"]
+        )
+    check = _Checker(values, role)
+
+    allowed = set(COMMON_KEYS) | set(ROLE_KEYS[role])
+    for key in sorted(set(values) - allowed):
+        if key in ALL_KEYS:
+            owners = [name for name, keys in ROLE_KEYS.items() if key in keys]
+            check.fail(key, values[key], f"applies to role {owners[0]!r} only, not {role!r}")
+        else:
+            check.fail(key, values[key], f"is not a known key; known keys: {', '.join(ALL_KEYS)}")
+
+    name_prefix = check.required("namePrefix")
+    if name_prefix is not None and not (
+        isinstance(name_prefix, str) and naming.is_valid_name_prefix(name_prefix)
+    ):
+        check.fail("namePrefix", name_prefix, naming.NAME_PREFIX_RULE)
+    org_id = check.string("orgId", ORG_ID_PATTERN)
+    management_account_id = check.string("managementAccountId", ACCOUNT_ID_PATTERN)
+    log_archive_account_id = check.string("logArchiveAccountId", ACCOUNT_ID_PATTERN)
+    admin_role_name = check.string("adminRoleName", IAM_ROLE_NAME_PATTERN)
+
+    home_region = check.required("homeRegion")
+    home_region = check.region("homeRegion", home_region) if home_region is not None else ""
+    partition = naming.partition_of(home_region) if home_region else None
+
+    regions: list[str] = []
+    region_list = check.structured("regions", list)
+    if values.get("regions") in (None, ""):
+        check.required("regions")
+    for region in region_list or []:
+        if not check.region("regions", region):
+            continue
+        if region in regions:
+            check.fail("regions", region, "(an item) is listed twice")
+        elif partition and naming.partition_of(region) != partition:
+            check.fail(
+                "regions",
+                region,
+                f"(an item) is in partition {naming.partition_of(region).name}, but homeRegion "
+                f"{home_region!r} is in {partition.name}; one organization is one partition",
+            )
+        else:
+            regions.append(region)
+    if region_list is not None and not region_list:
+        check.fail("regions", region_list, "must list at least one region")
+    if home_region and region_list and home_region not in regions:
+        check.fail("regions", region_list, f"must include homeRegion {home_region!r}")
+
+    stack_region_value = stack_region or home_region
+    if role == "source":
+        if not stack_region:
+            check.problems.append(
+                "aws:region is required for role 'source': it is the region this stack enrolls"
+            )
+        elif check.region("aws:region", stack_region) and regions and stack_region not in regions:
+            check.fail("aws:region", stack_region, f"must be one of regions {show(regions)}")
+
+    account_id = {
+        "management": management_account_id,
+        "log-archive": log_archive_account_id,
+        "source": check.string("accountId", ACCOUNT_ID_PATTERN, required=role == "source"),
+    }[role]
+
+    retention_days = check.integer("retentionDays", DEFAULT_RETENTION_DAYS, 1, MAX_RETENTION_DAYS)
+    local_retention_days = check.integer(
+        "localRetentionDays", DEFAULT_LOCAL_RETENTION_DAYS, 1, MAX_RETENTION_DAYS
+    )
+    object_lock = _object_lock(check, retention_days)
+    alert_emails = check.string_list("alertEmails", EMAIL_PATTERN, "must be an email address")
+    log_group_exclusions = check.string_list(
+        "logGroupExclusions",
+        re.compile(r"^[.\-_/#A-Za-z0-9]{1,512}$"),
+        "must be a log group name (1-512 of letters, digits and . - _ / #)",
+    )
+    scp_targets = check.string_list(
+        "scpTargets", SCP_TARGET_PATTERN, f"must be a root or OU id ({SCP_TARGET_PATTERN.pattern})"
+    )
+    if check.values.get("scpTargets") is not None and not scp_targets and not check.problems:
+        check.fail("scpTargets", values["scpTargets"], "must list at least one root or OU id")
+
+    if check.problems:
+        raise SettingsError(check.problems)
+    return Settings(
+        role=role,
+        name_prefix=name_prefix,
+        org_id=org_id,
+        management_account_id=management_account_id,
+        log_archive_account_id=log_archive_account_id,
+        home_region=home_region,
+        regions=tuple(regions),
+        admin_role_name=admin_role_name,
+        region=stack_region_value,
+        account_id=account_id,
+        retention_days=retention_days,
+        object_lock=object_lock,
+        alert_emails=alert_emails,
+        log_group_exclusions=log_group_exclusions,
+        local_retention_days=local_retention_days,
+        scp_targets=scp_targets,
+    )
+
+
+def _object_lock(check: _Checker, retention_days: int) -> ObjectLock | None:
+    value = check.structured("objectLock", dict)
+    if value is None:
+        return None
+    mode, days = value.get("mode"), value.get("days")
+    extra = sorted(set(value) - {"mode", "days"})
+    if extra:
+        check.fail("objectLock", value, f"has unknown fields {extra}; allowed: mode, days")
+    if mode not in OBJECT_LOCK_MODES:
+        check.fail("objectLock", value, "mode must be GOVERNANCE or COMPLIANCE")
+        return None
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= retention_days:
+        # A lock longer than the retention keeps objects the lifecycle is meant to expire.
+        check.fail(
+            "objectLock",
+            value,
+            f"days must be a whole number from 1 to retentionDays ({retention_days})",
+        )
+        return None
+    return ObjectLock(mode=mode, days=days)
+
+
+def from_pulumi_config() -> Settings:
+    """Settings of the running Pulumi stack (namespace `org-logging`, region `aws:region`)."""
+    import pulumi
+    from pulumi.runtime.config import CONFIG
+
+    prefix = f"{NAMESPACE}:"
+    # Read every key of the namespace so that a misspelt key is reported, not silently ignored.
+    keys = [key[len(prefix) :] for key in CONFIG.get() if key.startswith(prefix)]
+    config = pulumi.Config(NAMESPACE)
+    values = {key: config.get(key) for key in keys}
+    return parse_settings(values, stack_region=pulumi.Config("aws").get("region"))
