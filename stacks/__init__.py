@@ -1,0 +1,1 @@
+"""Stack configs, the offline render and the automation that enrolls the organization."""
