@@ -1,0 +1,505 @@
+"""LogArchive: each DESIGN §5 line, asserted on the inputs the program registers."""
+
+from __future__ import annotations
+
+import jq
+from conftest import (
+    ADMIN_ROLE,
+    LOG_ARCHIVE,
+    MANAGEMENT,
+    ORG_ID,
+    as_list,
+    policy_doc,
+    render_config,
+    stack_config,
+    statements,
+)
+
+from components.log_archive import PARTITION_QUERY
+
+CENTRAL = "acme-org-logs-222222222222-us-east-1"
+ACCESS = "acme-org-logs-access-222222222222-us-east-1"
+TRAIL_ARN = "arn:aws:cloudtrail:us-east-1:111111111111:trail/acme-org-trail"
+ADMIN_ARN = f"arn:aws:iam::{LOG_ARCHIVE}:role/{ADMIN_ROLE}"
+S3 = "aws:s3/"
+
+
+def child(rendered, token: str, name: str):
+    return rendered.one(token, name)
+
+
+# ---- central bucket ------------------------------------------------------------------------
+
+
+def test_central_bucket_is_named_by_convention_in_the_home_region(log_archive):
+    bucket = log_archive.one("aws:s3/bucket:Bucket", "log-archive-central")
+    assert bucket.inputs["bucket"] == CENTRAL
+    assert bucket.inputs["region"] == "us-east-1"
+
+
+def test_central_bucket_versioning_is_on(log_archive):
+    versioning = child(
+        log_archive, "aws:s3/bucketVersioning:BucketVersioning", "log-archive-central-versioning"
+    )
+    assert versioning.inputs["versioningConfiguration"] == {"status": "Enabled"}
+
+
+def test_central_bucket_owner_is_enforced(log_archive):
+    ownership = child(
+        log_archive,
+        "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+        "log-archive-central-ownership",
+    )
+    assert ownership.inputs["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
+
+
+def test_central_bucket_blocks_all_public_access(log_archive):
+    block = child(
+        log_archive,
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        "log-archive-central-public-access-block",
+    )
+    for flag in (
+        "blockPublicAcls",
+        "blockPublicPolicy",
+        "ignorePublicAcls",
+        "restrictPublicBuckets",
+    ):
+        assert block.inputs[flag] is True, flag
+
+
+def test_central_bucket_is_sse_kms_with_bucket_key_under_a_rotating_cmk(log_archive):
+    encryption = child(
+        log_archive,
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "log-archive-central-encryption",
+    )
+    (rule,) = encryption.inputs["rules"]
+    key = log_archive.one("aws:kms/key:Key")
+    assert rule["bucketKeyEnabled"] is True
+    assert rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "aws:kms"
+    assert rule["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"].startswith(
+        "arn:aws:kms:us-east-1:222222222222:key/"
+    )
+    assert key.inputs["enableKeyRotation"] is True
+
+
+def test_central_bucket_denies_requests_without_tls(log_archive):
+    policy = policy_doc(
+        child(log_archive, "aws:s3/bucketPolicy:BucketPolicy", "log-archive-central-policy")
+    )
+    deny = statements(policy)["DenyInsecureTransport"]
+    assert deny["Effect"] == "Deny" and deny["Action"] == "s3:*"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert set(deny["Resource"]) == {f"arn:aws:s3:::{CENTRAL}", f"arn:aws:s3:::{CENTRAL}/*"}
+
+
+def test_central_bucket_moves_to_colder_storage_and_expires_after_retention(log_archive):
+    lifecycle = child(
+        log_archive,
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        "log-archive-central-lifecycle",
+    )
+    rule = next(r for r in lifecycle.inputs["rules"] if r["id"] == "archive-then-expire")
+    assert rule["expiration"] == {"days": 365}
+    assert [t["storageClass"] for t in rule["transitions"]] == [
+        "STANDARD_IA",
+        "GLACIER_IR",
+        "DEEP_ARCHIVE",
+    ]
+    assert all(t["days"] < 365 for t in rule["transitions"])
+
+
+def test_short_retention_keeps_only_the_transitions_it_outlasts():
+    rendered = render_config(stack_config("log-archive", retentionDays=100), "log-archive")
+    lifecycle = rendered.one(
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        "log-archive-central-lifecycle",
+    )
+    rule = next(r for r in lifecycle.inputs["rules"] if r["id"] == "archive-then-expire")
+    assert rule["expiration"] == {"days": 100}
+    assert [t["storageClass"] for t in rule["transitions"]] == ["STANDARD_IA"]
+
+
+def test_object_lock_is_optional_and_applied_when_configured(log_archive):
+    assert (
+        log_archive.of_type("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")
+        == []
+    )
+    assert (
+        "objectLockEnabled"
+        not in log_archive.one("aws:s3/bucket:Bucket", "log-archive-central").inputs
+    )
+    locked = render_config(
+        stack_config("log-archive", objectLock={"mode": "COMPLIANCE", "days": 90}), "log-archive"
+    )
+    assert (
+        locked.one("aws:s3/bucket:Bucket", "log-archive-central").inputs["objectLockEnabled"]
+        is True
+    )
+    lock = locked.one("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")
+    assert lock.inputs["rule"] == {"defaultRetention": {"mode": "COMPLIANCE", "days": 90}}
+
+
+def test_access_logging_goes_to_a_separate_sse_s3_bucket_that_is_never_locked():
+    rendered = render_config(
+        stack_config("log-archive", objectLock={"mode": "GOVERNANCE", "days": 30}), "log-archive"
+    )
+    logging = rendered.one("aws:s3/bucketLogging:BucketLogging")
+    access = rendered.one("aws:s3/bucket:Bucket", "log-archive-access-logs")
+    assert access.inputs["bucket"] == ACCESS
+    assert logging.inputs["targetBucket"] == ACCESS
+    assert logging.inputs["bucket"] == CENTRAL
+    assert logging.inputs["targetPrefix"] == f"{CENTRAL}/"
+    encryption = rendered.one(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "log-archive-access-logs-encryption",
+    )
+    assert encryption.inputs["rules"][0]["applyServerSideEncryptionByDefault"] == {
+        "sseAlgorithm": "AES256"
+    }
+    assert "objectLockEnabled" not in access.inputs
+    locks = rendered.of_type("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")
+    assert [lock.inputs["bucket"] for lock in locks] == [CENTRAL]
+    policy = statements(
+        policy_doc(
+            rendered.one("aws:s3/bucketPolicy:BucketPolicy", "log-archive-access-logs-policy")
+        )
+    )
+    delivery = policy["AllowServerAccessLogDelivery"]
+    assert delivery["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert delivery["Condition"]["ArnLike"] == {"aws:SourceArn": f"arn:aws:s3:::{CENTRAL}"}
+    assert delivery["Condition"]["StringEquals"] == {"aws:SourceAccount": LOG_ARCHIVE}
+
+
+# ---- central bucket policy ---------------------------------------------------------------
+
+
+def central_policy(rendered):
+    return statements(
+        policy_doc(rendered.one("aws:s3/bucketPolicy:BucketPolicy", "log-archive-central-policy"))
+    )
+
+
+def test_replication_is_allowed_only_from_the_org_into_the_principals_own_prefix(log_archive):
+    allow = central_policy(log_archive)["AllowOrgReplicationIntoOwnPrefix"]
+    assert allow["Effect"] == "Allow"
+    assert set(allow["Action"]) == {
+        "s3:ReplicateObject",
+        "s3:ReplicateTags",
+        "s3:ObjectOwnerOverrideToBucketOwner",
+    }
+    assert allow["Resource"] == f"arn:aws:s3:::{CENTRAL}/AWSLogs/${{aws:PrincipalAccount}}/*"
+    assert allow["Condition"]["StringEquals"] == {"aws:PrincipalOrgID": ORG_ID}
+    assert allow["Condition"]["ArnLike"] == {
+        "aws:PrincipalArn": "arn:aws:iam::*:role/acme-logging-replication-*"
+    }
+
+
+def test_no_one_may_replicate_deletes_into_the_archive(log_archive):
+    policy = central_policy(log_archive)
+    allowed = [a for s in policy.values() if s["Effect"] == "Allow" for a in as_list(s["Action"])]
+    assert "s3:ReplicateDelete" not in allowed
+    deny = policy["DenyReplicatedDeletes"]
+    assert (deny["Effect"], deny["Action"], deny["Principal"]) == (
+        "Deny",
+        "s3:ReplicateDelete",
+        {"AWS": "*"},
+    )
+
+
+def test_org_trail_writes_only_its_prefixes_with_the_trail_as_source(log_archive):
+    policy = central_policy(log_archive)
+    write = policy["AllowOrgTrailWrite"]
+    assert write["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
+    assert write["Action"] == "s3:PutObject"
+    assert set(write["Resource"]) == {
+        f"arn:aws:s3:::{CENTRAL}/AWSLogs/{ORG_ID}/*",
+        f"arn:aws:s3:::{CENTRAL}/AWSLogs/{MANAGEMENT}/*",
+    }
+    assert write["Condition"]["StringEquals"]["aws:SourceArn"] == TRAIL_ARN
+    acl = policy["AllowCloudTrailAclCheck"]
+    assert (acl["Action"], acl["Resource"]) == ("s3:GetBucketAcl", f"arn:aws:s3:::{CENTRAL}")
+    assert acl["Condition"] == {"StringEquals": {"aws:SourceArn": TRAIL_ARN}}
+
+
+def test_deletes_and_lifecycle_or_policy_changes_are_denied_to_all_but_the_admin_role(log_archive):
+    policy = central_policy(log_archive)
+    bucket_deny = policy["DenyBucketTamperingExceptAdmin"]
+    object_deny = policy["DenyObjectDeletionExceptAdmin"]
+    for deny in (bucket_deny, object_deny):
+        assert deny["Effect"] == "Deny" and deny["Principal"] == {"AWS": "*"}
+        assert deny["Condition"] == {"ArnNotLike": {"aws:PrincipalArn": ADMIN_ARN}}
+    assert {
+        "s3:PutLifecycleConfiguration",
+        "s3:PutBucketPolicy",
+        "s3:DeleteBucketPolicy",
+        "s3:DeleteBucket",
+    } <= set(bucket_deny["Action"])
+    assert {"s3:DeleteObject", "s3:DeleteObjectVersion"} <= set(object_deny["Action"])
+    assert object_deny["Resource"] == f"arn:aws:s3:::{CENTRAL}/*"
+
+
+# ---- KMS key policy ------------------------------------------------------------------------
+
+
+def key_policy(rendered):
+    return statements(policy_doc(rendered.one("aws:kms/key:Key")))
+
+
+def test_key_lets_cloudtrail_encrypt_only_for_the_management_accounts_trail(log_archive):
+    encrypt = key_policy(log_archive)["AllowOrgTrailEncrypt"]
+    assert encrypt["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
+    assert encrypt["Action"] == "kms:GenerateDataKey*"
+    assert encrypt["Condition"] == {
+        "StringLike": {
+            "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{MANAGEMENT}:trail/*"
+        },
+        "StringEquals": {"aws:SourceArn": TRAIL_ARN},
+    }
+
+
+def test_key_lets_the_firehose_role_encrypt_through_s3_only(log_archive):
+    firehose = key_policy(log_archive)["AllowFirehoseDelivery"]
+    assert firehose["Principal"] == {
+        "AWS": f"arn:aws:iam::{LOG_ARCHIVE}:role/acme-logging-firehose"
+    }
+    assert firehose["Condition"]["StringEquals"] == {"kms:ViaService": "s3.us-east-1.amazonaws.com"}
+
+
+def test_key_lets_org_replication_roles_encrypt_replicas_through_s3_only(log_archive):
+    replica = key_policy(log_archive)["AllowOrgReplicaEncryption"]
+    assert set(replica["Action"]) == {"kms:Encrypt", "kms:GenerateDataKey"}
+    assert replica["Condition"]["StringEquals"] == {
+        "aws:PrincipalOrgID": ORG_ID,
+        "kms:ViaService": "s3.us-east-1.amazonaws.com",
+    }
+    assert replica["Condition"]["ArnLike"] == {
+        "aws:PrincipalArn": "arn:aws:iam::*:role/acme-logging-replication-*"
+    }
+
+
+def test_key_cannot_be_destroyed_or_repoliced_but_by_the_admin_role(log_archive):
+    deny = key_policy(log_archive)["DenyKeyDestructionExceptAdmin"]
+    assert {"kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:PutKeyPolicy"} <= set(deny["Action"])
+    assert deny["Condition"] == {"ArnNotLike": {"aws:PrincipalArn": ADMIN_ARN}}
+
+
+# ---- Firehose --------------------------------------------------------------------------------
+
+
+def firehose_config(rendered):
+    stream = rendered.one("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream")
+    return stream, stream.inputs["extendedS3Configuration"]
+
+
+def test_firehose_writes_cloudwatch_logs_into_the_central_bucket_from_the_home_region(log_archive):
+    stream, s3 = firehose_config(log_archive)
+    assert stream.inputs["region"] == "us-east-1" and stream.inputs["name"] == "acme-org-logs"
+    assert s3["bucketArn"] == f"arn:aws:s3:::{CENTRAL}"
+    assert s3["prefix"].startswith("CloudWatchLogs/")
+    assert s3["errorOutputPrefix"].startswith("FirehoseErrors/!{firehose:error-output-type}/")
+    assert s3["compressionFormat"] == "GZIP"
+    assert s3["kmsKeyArn"].startswith("arn:aws:kms:us-east-1:222222222222:key/")
+
+
+def test_firehose_decompresses_and_partitions_by_owner_and_log_group_without_lambda(log_archive):
+    _, s3 = firehose_config(log_archive)
+    processors = s3["processingConfiguration"]["processors"]
+    assert [p["type"] for p in processors] == [
+        "Decompression",
+        "MetadataExtraction",
+        "AppendDelimiterToRecord",
+    ]
+    assert "Lambda" not in [p["type"] for p in processors]
+    assert s3["dynamicPartitioningConfiguration"] == {"enabled": True}
+    assert "!{partitionKeyFromQuery:owner}/!{partitionKeyFromQuery:logGroup}/" in s3["prefix"]
+    params = {p["parameterName"]: p["parameterValue"] for p in processors[1]["parameters"]}
+    assert params == {"MetadataExtractionQuery": PARTITION_QUERY, "JsonParsingEngine": "JQ-1.6"}
+    assert s3["bufferingSize"] >= 64  # dynamic partitioning's minimum
+
+
+def test_partition_query_keeps_data_messages_apart_and_control_messages_out_of_the_way():
+    query = jq.compile(PARTITION_QUERY)
+    data = {
+        "messageType": "DATA_MESSAGE",
+        "owner": "333333333333",
+        "logGroup": "/aws/rds/instance/db/postgresql",
+    }
+    control = {
+        "messageType": "CONTROL_MESSAGE",
+        "owner": "CloudwatchLogs",
+        "logGroup": "",
+        "logEvents": [],
+    }
+    assert query.input_value(data).first() == {
+        "owner": "333333333333",
+        "logGroup": "aws/rds/instance/db/postgresql",
+    }
+    # A control message has no log group: an empty partition key would fail the record.
+    assert query.input_value(control).first() == {"owner": "_control", "logGroup": "_control"}
+
+
+def test_firehose_logs_its_delivery_errors(log_archive):
+    _, s3 = firehose_config(log_archive)
+    assert s3["cloudwatchLoggingOptions"] == {
+        "enabled": True,
+        "logGroupName": "/aws/kinesisfirehose/acme-org-logs",
+        "logStreamName": "DestinationDelivery",
+    }
+
+
+# ---- CloudWatch Logs destinations ------------------------------------------------------------
+
+
+def test_one_destination_per_enrolled_region_targets_the_one_firehose(log_archive):
+    destinations = log_archive.of_type("aws:cloudwatch/logDestination:LogDestination")
+    assert sorted(d.inputs["region"] for d in destinations) == [
+        "ap-southeast-2",
+        "eu-west-1",
+        "us-east-1",
+    ]
+    firehose_arn = "arn:aws:firehose:us-east-1:222222222222:deliverystream/acme-org-logs"
+    assert {d.inputs["targetArn"] for d in destinations} == {firehose_arn}
+    assert {d.inputs["name"] for d in destinations} == {"acme-org-logs"}
+    assert log_archive.outputs["destinationArns"] == {
+        r: f"arn:aws:logs:{r}:222222222222:destination:acme-org-logs"
+        for r in ("us-east-1", "eu-west-1", "ap-southeast-2")
+    }
+
+
+def test_destination_policies_allow_subscriptions_only_from_the_org(log_archive):
+    for policy in log_archive.of_type("aws:cloudwatch/logDestinationPolicy:LogDestinationPolicy"):
+        region = policy.inputs["region"]
+        (allow,) = policy_doc(policy, "accessPolicy")["Statement"]
+        assert set(allow["Action"]) == {"logs:PutSubscriptionFilter", "logs:PutAccountPolicy"}
+        assert allow["Resource"] == f"arn:aws:logs:{region}:222222222222:destination:acme-org-logs"
+        assert allow["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": ORG_ID}}
+
+
+# ---- IAM roles -----------------------------------------------------------------------------
+
+
+def test_every_role_has_a_confused_deputy_condition(log_archive):
+    for role in log_archive.of_type("aws:iam/role:Role"):
+        (trust,) = policy_doc(role, "assumeRolePolicy")["Statement"]
+        conditions = {key for test in trust["Condition"].values() for key in test}
+        assert conditions & {"aws:SourceArn", "aws:SourceAccount", "sts:ExternalId"}, role.name
+        assert "Service" in trust["Principal"], role.name
+
+
+def test_firehose_role_is_trusted_only_for_this_account(log_archive):
+    role = log_archive.one("aws:iam/role:Role", "log-archive-firehose-role")
+    (trust,) = policy_doc(role, "assumeRolePolicy")["Statement"]
+    assert trust["Principal"] == {"Service": "firehose.amazonaws.com"}
+    assert trust["Condition"] == {"StringEquals": {"sts:ExternalId": LOG_ARCHIVE}}
+
+
+def test_destination_role_is_assumable_by_logs_of_the_enrolled_regions_only(log_archive):
+    role = log_archive.one("aws:iam/role:Role", "log-archive-destination-role")
+    (trust,) = policy_doc(role, "assumeRolePolicy")["Statement"]
+    assert trust["Principal"] == {"Service": "logs.amazonaws.com"}
+    assert trust["Condition"]["StringLike"]["aws:SourceArn"] == [
+        "arn:aws:logs:us-east-1:*:*",
+        "arn:aws:logs:eu-west-1:*:*",
+        "arn:aws:logs:ap-southeast-2:*:*",
+    ]
+
+
+def test_role_policies_are_least_privilege(log_archive):
+    for role_policy in log_archive.of_type("aws:iam/rolePolicy:RolePolicy"):
+        for statement in policy_doc(role_policy)["Statement"]:
+            assert statement["Effect"] == "Allow"
+            assert not any(a.endswith("*") for a in as_list(statement["Action"])), statement
+            assert "*" not in as_list(statement["Resource"]), statement
+    delivery = policy_doc(
+        log_archive.one("aws:iam/rolePolicy:RolePolicy", "log-archive-destination-delivery")
+    )
+    assert delivery["Statement"][0]["Action"] == ["firehose:PutRecord", "firehose:PutRecordBatch"]
+    firehose = statements(
+        policy_doc(
+            log_archive.one("aws:iam/rolePolicy:RolePolicy", "log-archive-firehose-delivery")
+        )
+    )
+    assert set(firehose["WriteCloudWatchLogsPrefixes"]["Resource"]) == {
+        f"arn:aws:s3:::{CENTRAL}/CloudWatchLogs/*",
+        f"arn:aws:s3:::{CENTRAL}/FirehoseErrors/*",
+    }
+
+
+# ---- alerts --------------------------------------------------------------------------------
+
+
+def test_central_bus_accepts_events_from_the_org_only(log_archive):
+    (allow,) = policy_doc(log_archive.one("aws:cloudwatch/eventBusPolicy:EventBusPolicy"))[
+        "Statement"
+    ]
+    assert allow["Action"] == "events:PutEvents"
+    assert (
+        allow["Resource"]
+        == "arn:aws:events:us-east-1:222222222222:event-bus/acme-org-logging-alerts"
+    )
+    assert allow["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": ORG_ID}}
+
+
+def test_a_rule_on_the_bus_sends_replication_changes_to_the_topic(log_archive):
+    import json
+
+    rule = log_archive.one("aws:cloudwatch/eventRule:EventRule")
+    assert rule.inputs["eventBusName"] == "acme-org-logging-alerts"
+    pattern = json.loads(rule.inputs["eventPattern"])
+    assert pattern["source"] == ["aws.s3"]
+    assert {"PutBucketReplication", "DeleteBucketReplication"} <= set(
+        pattern["detail"]["eventName"]
+    )
+    target = log_archive.one("aws:cloudwatch/eventTarget:EventTarget")
+    topic = log_archive.one("aws:sns/topic:Topic")
+    assert target.inputs["arn"] == "arn:aws:sns:us-east-1:222222222222:acme-org-logging-alerts"
+    assert topic.inputs["kmsMasterKeyId"].startswith("arn:aws:kms:")
+    (publish, _) = policy_doc(log_archive.one("aws:sns/topicPolicy:TopicPolicy"))["Statement"]
+    assert publish["Principal"] == {"Service": "events.amazonaws.com"}
+    assert publish["Condition"] == {
+        "ArnEquals": {
+            "aws:SourceArn": "arn:aws:events:us-east-1:222222222222:rule/acme-org-logging-alerts/"
+            "acme-logging-replication-change"
+        }
+    }
+
+
+def test_email_subscriptions_are_optional(log_archive):
+    assert log_archive.of_type("aws:sns/topicSubscription:TopicSubscription") == []
+    rendered = render_config(
+        stack_config("log-archive", alertEmails=["soc@example.com"]), "log-archive"
+    )
+    (subscription,) = rendered.of_type("aws:sns/topicSubscription:TopicSubscription")
+    assert (subscription.inputs["protocol"], subscription.inputs["endpoint"]) == (
+        "email",
+        "soc@example.com",
+    )
+
+
+def test_the_archives_own_delivery_log_groups_are_excluded_from_subscriptions(log_archive):
+    groups = {g.inputs["name"] for g in log_archive.of_type("aws:cloudwatch/logGroup:LogGroup")}
+    assert groups == {"/aws/kinesisfirehose/acme-org-logs"}
+    assert set(log_archive.outputs["excludedLogGroups"]) == groups
+
+
+def test_exports(log_archive):
+    assert set(log_archive.outputs) == {
+        "centralBucketName",
+        "centralBucketArn",
+        "accessLogBucketName",
+        "kmsKeyArn",
+        "firehoseArn",
+        "destinationArns",
+        "alertBusArn",
+        "alertTopicArn",
+        "excludedLogGroups",
+    }
+    assert log_archive.outputs["centralBucketArn"] == f"arn:aws:s3:::{CENTRAL}"
+
+
+def test_every_child_is_parented_to_the_component(log_archive):
+    component = log_archive.one("org-logging:log_archive:LogArchive")
+    children = [r for r in log_archive.resources if r.custom]
+    assert children and all(r.parent == component.urn for r in children)
