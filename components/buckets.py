@@ -47,8 +47,10 @@ def harden_bucket(
     sse: dict,
     policy: dict,
     lifecycle: list[dict],
+    object_ownership: str = "BucketOwnerEnforced",
 ) -> aws.s3.BucketVersioning:
-    """Versioning, BucketOwnerEnforced, all public-access blocks, encryption, policy, expiry."""
+    """Versioning, object ownership (ACLs off by default), all public-access blocks,
+    encryption, policy and expiry."""
     child = pulumi.ResourceOptions(parent=parent)
     versioning = aws.s3.BucketVersioning(
         f"{name}-versioning",
@@ -60,7 +62,7 @@ def harden_bucket(
     aws.s3.BucketOwnershipControls(
         f"{name}-ownership",
         bucket=bucket.id,
-        rule={"object_ownership": "BucketOwnerEnforced"},
+        rule={"object_ownership": object_ownership},
         region=region,
         opts=child,
     )

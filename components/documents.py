@@ -6,6 +6,7 @@ come from `naming`. AWS semantics worth a second look carry a one-line doc refer
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from components import naming
@@ -304,7 +305,8 @@ def central_key_policy(
         statement(
             "AllowOrgReplicaEncryption",
             "Allow",
-            ["kms:Encrypt", "kms:GenerateDataKey"],
+            # Decrypt: S3 verifies the destination's Bucket Key with it during replication.
+            ["kms:Encrypt", "kms:GenerateDataKey", "kms:Decrypt"],
             "*",
             principal=EVERYONE,
             condition={
@@ -594,3 +596,202 @@ def protect_logging_scp(*, region: str, name_prefix: str, admin_role_name: str) 
             condition=not_admin,
         ),
     )
+
+
+# --------------------------------------------------------------------------------------------
+# SourceAccountLogging (every member account x region)
+# --------------------------------------------------------------------------------------------
+
+
+def elb_log_delivery_principal(region: str) -> dict[str, str]:
+    account = naming.ELB_LOG_DELIVERY_ACCOUNTS.get(region)
+    if account:
+        return {"AWS": naming.account_root_arn(region, account)}
+    return service(naming.ELB_LOG_DELIVERY_SERVICE)
+
+
+def source_bucket_policy(
+    *, region: str, bucket: str, account: str, admin_role_arn: str
+) -> Document:
+    """Each log-delivery service may write only under `AWSLogs/{account}/`, for this account."""
+    own_logs = naming.s3_objects_arn(region, bucket, f"{naming.account_logs_prefix(account)}*")
+    cloudfront_logs = naming.s3_objects_arn(
+        region, bucket, f"{naming.cloudfront_logs_prefix(account)}*"
+    )
+    bucket_arn = naming.s3_bucket_arn(region, bucket)
+    # Vended logs (VPC flow logs, Route 53 resolver query logs, NLB) come from this region.
+    # https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-s3-permissions.html
+    from_this_account = {
+        "StringEquals": {"aws:SourceAccount": account},
+        "ArnLike": {"aws:SourceArn": naming.arn(region, "logs", region, account, "*")},
+    }
+    elb = elb_log_delivery_principal(region)
+    elb_statement = statement(
+        "AllowLoadBalancerLogDelivery",
+        "Allow",
+        "s3:PutObject",
+        own_logs,
+        principal=elb,
+        # The regional ELB account is not a service principal: it sends no aws:SourceAccount.
+        condition=None if "AWS" in elb else {"StringEquals": {"aws:SourceAccount": account}},
+    )
+    return policy(
+        deny_insecure_transport(region, bucket),
+        statement(
+            "AllowLogDeliveryAclCheck",
+            "Allow",
+            ["s3:GetBucketAcl", "s3:ListBucket"],
+            bucket_arn,
+            principal=service("delivery.logs"),
+            condition=from_this_account,
+        ),
+        statement(
+            "AllowLogDeliveryWrite",
+            "Allow",
+            "s3:PutObject",
+            own_logs,
+            principal=service("delivery.logs"),
+            condition={
+                "StringEquals": {
+                    "aws:SourceAccount": account,
+                    "s3:x-amz-acl": "bucket-owner-full-control",
+                },
+                "ArnLike": from_this_account["ArnLike"],
+            },
+        ),
+        # CloudFront standard logging (v2) delivers from us-east-1 whatever the bucket's region:
+        # https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logging.html
+        statement(
+            "AllowCloudFrontLogDelivery",
+            "Allow",
+            "s3:PutObject",
+            cloudfront_logs,
+            principal=service("delivery.logs"),
+            condition={
+                "StringEquals": {"aws:SourceAccount": account},
+                "ArnLike": {"aws:SourceArn": naming.arn(region, "logs", "*", account, "*")},
+            },
+        ),
+        elb_statement,
+        *deny_tampering_except_admin(region, bucket, admin_role_arn),
+    )
+
+
+def replication_trust_policy(*, region: str, account: str, bucket: str) -> Document:
+    return trust_policy(
+        "s3",
+        {
+            "StringEquals": {"aws:SourceAccount": account},
+            "ArnLike": {"aws:SourceArn": naming.s3_bucket_arn(region, bucket)},
+        },
+    )
+
+
+def replication_policy(
+    *,
+    region: str,
+    bucket: str,
+    account: str,
+    home_region: str,
+    central_bucket: str,
+    log_archive_account: str,
+    name_prefix: str,
+) -> Document:
+    """What S3 replication needs, and no more: read our prefix, replicate into our prefix."""
+    prefix = naming.account_logs_prefix(account)
+    central_arn = naming.s3_bucket_arn(home_region, central_bucket)
+    return policy(
+        statement(
+            "ReadReplicationConfiguration",
+            "Allow",
+            ["s3:GetReplicationConfiguration", "s3:ListBucket"],
+            naming.s3_bucket_arn(region, bucket),
+        ),
+        statement(
+            "ReadSourceVersions",
+            "Allow",
+            [
+                "s3:GetObjectVersionForReplication",
+                "s3:GetObjectVersionAcl",
+                "s3:GetObjectVersionTagging",
+            ],
+            naming.s3_objects_arn(region, bucket, f"{prefix}*"),
+        ),
+        statement(
+            "ReplicateIntoOwnPrefix",
+            "Allow",
+            ["s3:ReplicateObject", "s3:ReplicateTags", "s3:ObjectOwnerOverrideToBucketOwner"],
+            naming.s3_objects_arn(home_region, central_bucket, f"{prefix}*"),
+        ),
+        statement(
+            "CheckDestinationVersioning",
+            "Allow",
+            "s3:GetBucketVersioning",
+            central_arn,
+        ),
+        # The central key's id is the log-archive stack's; its alias is fixed by convention:
+        # https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-resource-aliases
+        statement(
+            "EncryptReplicasWithCentralKey",
+            "Allow",
+            ["kms:Encrypt", "kms:GenerateDataKey", "kms:Decrypt"],
+            naming.kms_any_key_arn(home_region, log_archive_account),
+            condition={
+                "StringEquals": {"kms:ViaService": naming.service_endpoint("s3", home_region)},
+                "ForAnyValue:StringEquals": {"kms:ResourceAliases": naming.key_alias(name_prefix)},
+            },
+        ),
+    )
+
+
+def subscription_trust_policy(*, region: str, account: str) -> Document:
+    # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CreateSubscriptionFilter-IAMrole.html
+    return trust_policy(
+        "logs",
+        {
+            "StringEquals": {"aws:SourceAccount": account},
+            "ArnLike": {"aws:SourceArn": naming.arn(region, "logs", region, account, "*")},
+        },
+    )
+
+
+def subscription_role_policy(*, region: str, account: str) -> Document:
+    return policy(
+        statement(
+            "ValidateOrgSubscription",
+            "Allow",
+            "logs:PutLogEvents",
+            naming.arn(region, "logs", region, account, "log-group:*"),
+        )
+    )
+
+
+def subscription_filter_policy(*, destination_arn: str, role_arn: str) -> Document:
+    """The account-level subscription (a CloudWatch Logs document, not an IAM policy)."""
+    return {
+        "DestinationArn": destination_arn,
+        "RoleArn": role_arn,
+        "FilterPattern": "",
+        "Distribution": "Random",
+    }
+
+
+def selection_criteria(excluded_log_groups: list[str] | tuple[str, ...]) -> str | None:
+    """`LogGroupName NOT IN [...]`, the only operator account policies support."""
+    if not excluded_log_groups:
+        return None
+    return f"LogGroupName NOT IN {json.dumps(sorted(set(excluded_log_groups)))}"
+
+
+def alert_forwarder_trust_policy(*, account: str, rule_arn: str) -> Document:
+    return trust_policy(
+        "events",
+        {
+            "StringEquals": {"aws:SourceAccount": account},
+            "ArnEquals": {"aws:SourceArn": rule_arn},
+        },
+    )
+
+
+def alert_forwarder_policy(central_bus_arn: str) -> Document:
+    return policy(statement("ForwardToCentralBus", "Allow", "events:PutEvents", central_bus_arn))

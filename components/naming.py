@@ -300,6 +300,71 @@ FIREHOSE_ERROR_PREFIX = (
 
 
 # --------------------------------------------------------------------------------------------
+# Where each service delivers logs (source accounts)
+# --------------------------------------------------------------------------------------------
+
+# Regions opened before August 2022 deliver ELB access logs from a regional ELB account; newer
+# regions use the logdelivery.elasticloadbalancing service principal:
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html
+ELB_LOG_DELIVERY_ACCOUNTS = {
+    "us-east-1": "127311923021",
+    "us-east-2": "033677994240",
+    "us-west-1": "027434742980",
+    "us-west-2": "797873946194",
+    "af-south-1": "098369216593",
+    "ap-east-1": "754344448648",
+    "ap-southeast-3": "589379963580",
+    "ap-south-1": "718504428378",
+    "ap-northeast-3": "383597477331",
+    "ap-northeast-2": "600734575887",
+    "ap-southeast-1": "114774131450",
+    "ap-southeast-2": "783225319266",
+    "ap-northeast-1": "582318560864",
+    "ca-central-1": "985666609251",
+    "eu-central-1": "054676820928",
+    "eu-west-1": "156460612806",
+    "eu-west-2": "652711504416",
+    "eu-south-1": "635631232127",
+    "eu-west-3": "009996457667",
+    "eu-north-1": "897822967062",
+    "me-south-1": "076674570225",
+    "sa-east-1": "507241528517",
+    "us-gov-west-1": "048591011584",
+    "us-gov-east-1": "190560391635",
+    "cn-north-1": "638102146993",
+    "cn-northwest-1": "037604701340",
+}
+ELB_LOG_DELIVERY_SERVICE = "logdelivery.elasticloadbalancing"
+
+# Legacy CloudFront standard logging writes as this account, granted by a bucket ACL:
+# https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/AccessLogs.html
+CLOUDFRONT_LOG_DELIVERY_CANONICAL_ID = (
+    "c4c1ede66af53448b93c283ce9448c4ba468c9432aa01d700d3878632f77d2d0"
+)
+
+API_GATEWAY_LOG_GROUP_PREFIX = "/aws/apigateway/"
+
+
+def delivery_conventions(account: str) -> dict[str, dict[str, str]]:
+    """How each service must be pointed at the account's log bucket or log group.
+
+    `s3Prefix` is what the service is configured with; `objectsUnder` is where the service
+    then writes (it adds `AWSLogs/{account}/...` itself where it has a default layout).
+    """
+    logs = account_logs_prefix(account)
+    return {
+        "vpcFlowLogs": {"s3Prefix": "", "objectsUnder": f"{logs}vpcflowlogs/"},
+        "route53ResolverQueryLogs": {"s3Prefix": "", "objectsUnder": f"{logs}vpcdnsquerylogs/"},
+        "elasticLoadBalancing": {"s3Prefix": "", "objectsUnder": f"{logs}elasticloadbalancing/"},
+        "cloudFront": {
+            "s3Prefix": cloudfront_logs_prefix(account),
+            "objectsUnder": cloudfront_logs_prefix(account),
+        },
+        "apiGatewayAccessLogs": {"logGroupPrefix": API_GATEWAY_LOG_GROUP_PREFIX},
+    }
+
+
+# --------------------------------------------------------------------------------------------
 # Validity rules (used by settings, the policy pack and the property tests)
 # --------------------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ import pulumi
 from components.log_archive import LogArchive
 from components.management import OrgGuardrails
 from components.settings import Settings
+from components.source_account import SourceAccountLogging
 
 
 def deploy(settings: Settings) -> None:
@@ -27,4 +28,10 @@ def deploy(settings: Settings) -> None:
         pulumi.export("scpIds", guardrails.scp_ids)
         pulumi.export("scpTargets", list(guardrails.scp_targets))
     else:
-        raise pulumi.RunError(f"role {settings.role!r} is not implemented yet")
+        source = SourceAccountLogging(f"source-{settings.region}", settings)
+        pulumi.export("logBucketName", source.log_bucket_name)
+        pulumi.export("logBucketArn", source.log_bucket_arn)
+        pulumi.export("deliveryConventions", source.delivery_conventions)
+        pulumi.export("destinationArn", source.destination_arn)
+        pulumi.export("replicationRoleArn", source.replication_role_arn)
+        pulumi.export("excludedLogGroups", list(source.excluded_log_groups))

@@ -41,9 +41,19 @@ COMMON_KEYS = (
 ROLE_KEYS: dict[str, tuple[str, ...]] = {
     "management": ("scpTargets",),
     "log-archive": ("retentionDays", "objectLock", "alertEmails"),
-    "source": ("accountId", "logGroupExclusions", "localRetentionDays"),
+    "source": (
+        "accountId",
+        "logGroupExclusions",
+        "localRetentionDays",
+        "cloudFrontLegacyLogging",
+        "replicationTimeControl",
+    ),
 }
 ALL_KEYS = COMMON_KEYS + tuple(key for keys in ROLE_KEYS.values() for key in keys)
+
+# SelectionCriteria of an account policy is at most 25 KB:
+# https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutAccountPolicy.html
+MAX_SELECTION_CRITERIA_CHARS = 25_000
 
 DEFAULT_RETENTION_DAYS = 365
 DEFAULT_LOCAL_RETENTION_DAYS = 30
@@ -81,6 +91,8 @@ class Settings:
     log_group_exclusions: tuple[str, ...] = ()
     local_retention_days: int = DEFAULT_LOCAL_RETENTION_DAYS
     scp_targets: tuple[str, ...] = ()
+    cloudfront_legacy_logging: bool = False
+    replication_time_control: bool = False
 
     @property
     def partition(self) -> naming.Partition:
@@ -148,6 +160,17 @@ class _Checker:
             self.fail(key, value, f"must be a whole number of days from {low} to {high}")
             return default
         return number
+
+    def boolean(self, key: str) -> bool:
+        value = self.values.get(key)
+        if value is None or value == "":
+            return False
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        self.fail(key, value, "must be true or false")
+        return False
 
     def structured(self, key: str, kind: type) -> Any:
         """A list or map: native, or a JSON string as Pulumi config stores it."""
@@ -270,6 +293,23 @@ def parse_settings(values: Mapping[str, Any], *, stack_region: str | None = None
     )
     if check.values.get("scpTargets") is not None and not scp_targets and not check.problems:
         check.fail("scpTargets", values["scpTargets"], "must list at least one root or OU id")
+    criteria = len(json.dumps(list(log_group_exclusions))) + len("LogGroupName NOT IN ")
+    if criteria > MAX_SELECTION_CRITERIA_CHARS:
+        check.fail(
+            "logGroupExclusions",
+            f"<{len(log_group_exclusions)} names>",
+            f"make a selection criteria of {criteria} characters; CloudWatch Logs allows "
+            f"{MAX_SELECTION_CRITERIA_CHARS}",
+        )
+    cloudfront_legacy_logging = check.boolean("cloudFrontLegacyLogging")
+    if cloudfront_legacy_logging and partition and partition.name != "aws":
+        check.fail(
+            "cloudFrontLegacyLogging",
+            True,
+            f"is only available in partition aws (CloudFront's log-delivery account), "
+            f"not {partition.name}",
+        )
+    replication_time_control = check.boolean("replicationTimeControl")
 
     if check.problems:
         raise SettingsError(check.problems)
@@ -290,6 +330,8 @@ def parse_settings(values: Mapping[str, Any], *, stack_region: str | None = None
         log_group_exclusions=log_group_exclusions,
         local_retention_days=local_retention_days,
         scp_targets=scp_targets,
+        cloudfront_legacy_logging=cloudfront_legacy_logging,
+        replication_time_control=replication_time_control,
     )
 
 

@@ -229,6 +229,8 @@ class OfflineMocks:
             return {"id": policy_id, "name": names.get(policy_id, policy_id)}, []
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {"accountId": self.account, "arn": f"arn:{part}:iam::{self.account}:root"}, []
+        if token == "aws:s3/getCanonicalUserId:getCanonicalUserId":
+            return {"id": _short_id("canonical", self.account) * 5, "displayName": ""}, []
         if token == "aws:index/getRegion:getRegion":
             return {"name": self.region, "region": self.region}, []
         if token == "aws:index/getPartition:getPartition":

@@ -30,7 +30,7 @@ DOCUMENT_KEYS = ("policy", "assumeRolePolicy", "accessPolicy", "content")
 
 RENDERS = [
     (role, partition)
-    for role in ("log-archive", "management")
+    for role in ("log-archive", "management", "source")
     for partition in ("aws", "aws-us-gov", "aws-cn")
 ]
 

@@ -269,7 +269,7 @@ def test_key_lets_the_firehose_role_encrypt_through_s3_only(log_archive):
 
 def test_key_lets_org_replication_roles_encrypt_replicas_through_s3_only(log_archive):
     replica = key_policy(log_archive)["AllowOrgReplicaEncryption"]
-    assert set(replica["Action"]) == {"kms:Encrypt", "kms:GenerateDataKey"}
+    assert set(replica["Action"]) == {"kms:Encrypt", "kms:GenerateDataKey", "kms:Decrypt"}
     assert replica["Condition"]["StringEquals"] == {
         "aws:PrincipalOrgID": ORG_ID,
         "kms:ViaService": "s3.us-east-1.amazonaws.com",

@@ -26,7 +26,7 @@ def arns_in(value) -> list[str]:
     return []
 
 
-@pytest.mark.parametrize("role", ["log-archive", "management"])
+@pytest.mark.parametrize("role", ["log-archive", "management", "source"])
 @pytest.mark.parametrize("partition", ["aws-us-gov", "aws-cn"])
 def test_a_non_commercial_partition_renders_its_own_arns_only(role, partition):
     rendered = render_config(stack_config(role, partition), role)
@@ -47,13 +47,13 @@ def test_govcloud_log_archive_uses_govcloud_regions_and_endpoints():
     assert "s3.cn-north-1.amazonaws.com.cn" in china.one("aws:kms/key:Key").inputs["policy"]
 
 
-@pytest.mark.parametrize("stack", ["log-archive", "management"])
+@pytest.mark.parametrize("stack", ["log-archive", "management", "source-333333333333-eu-west-1"])
 def test_the_example_stacks_render(stack):
     rendered = render_config(example_stack_config(stack), stack)
     component = {
         "log-archive": "org-logging:log_archive:LogArchive",
         "management": "org-logging:management:OrgGuardrails",
-    }[stack]
+    }.get(stack, "org-logging:source_account:SourceAccountLogging")
     assert rendered.one(component)
     assert len([r for r in rendered.resources if r.custom]) > 3
 

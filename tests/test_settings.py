@@ -51,6 +51,8 @@ def test_the_config_keys_are_exactly_those_of_the_design():
         "logGroupExclusions",
         "localRetentionDays",
         "scpTargets",
+        "cloudFrontLegacyLogging",  # issue 3: opt-in ACLs for legacy CloudFront logging
+        "replicationTimeControl",  # DESIGN §5: RTC/metrics optional
     }
 
 
@@ -196,6 +198,14 @@ def test_bad_list_items_are_named():
     assert problems("source", logGroupExclusions=["/ok", "bad name"]) == [
         "org-logging:logGroupExclusions 'bad name' (an item) must be a log group name "
         "(1-512 of letters, digits and . - _ / #)"
+    ]
+
+
+def test_booleans_accept_true_false_only():
+    assert parse("source", cloudFrontLegacyLogging="true").cloudfront_legacy_logging is True
+    assert parse("source", replicationTimeControl=False).replication_time_control is False
+    assert problems("source", replicationTimeControl="yes") == [
+        "org-logging:replicationTimeControl 'yes' must be true or false"
     ]
 
 
