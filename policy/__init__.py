@@ -1,0 +1,1 @@
+"""The org-logging-guardrails CrossGuard pack (run by the engine from this directory)."""
