@@ -1,0 +1,1 @@
+"""The rule modules of org-logging-guardrails, one per AWS service concern."""
