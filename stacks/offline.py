@@ -1,0 +1,257 @@
+"""Preview one stack without a cloud or a CLI: render it under mocks, then run the policy pack.
+
+The pack sees what `pulumi preview --policy-pack` would show it: every registration's inputs in
+the wire format (unknowns of new resources, secrets as sig objects), the default `aws` provider
+the engine registers, and, for the stack policies, every resource with its parent,
+dependencies and property dependencies. The pack is started once by the caller
+(`AnalyzerClient`) and reused for every stack.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from stacks.analyzer import (
+    AnalyzerClient,
+    AnalyzerError,
+    AnalyzeResult,
+    ProviderResource,
+    Resource,
+    ResourceOptions,
+    StackInfo,
+)
+from stacks.render import (
+    AWS_PROVIDER_VERSION,
+    PROJECT,
+    OrgFacts,
+    Registration,
+    Rendered,
+    RenderError,
+    render,
+)
+
+STACK_TYPE = "pulumi:pulumi:Stack"
+AWS_PROVIDER_TYPE = "pulumi:providers:aws"
+DEFAULT_AWS_PROVIDER = f"default_{AWS_PROVIDER_VERSION.replace('.', '_')}"
+
+Status = Literal["passed", "failed", "error"]
+
+
+@dataclass(frozen=True)
+class Violation:
+    policy: str
+    level: str  # "mandatory" | "advisory" | ...
+    message: str  # the policy's own message, without the description pulumi-policy prepends
+    resource: str  # URN of the resource it concerns
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "policy": self.policy,
+            "level": self.level,
+            "message": self.message,
+            "resource": self.resource,
+        }
+
+
+@dataclass
+class StackReport:
+    name: str
+    role: str
+    account_id: str
+    region: str
+    status: Status
+    resources: int  # registered resources, the root Stack excluded
+    violations: list[Violation] = field(default_factory=list)
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        report: dict[str, Any] = {
+            "name": self.name,
+            "role": self.role,
+            "accountId": self.account_id,
+            "region": self.region,
+            "status": self.status,
+            "resources": self.resources,
+            "violations": [violation.to_json() for violation in self.violations],
+        }
+        if self.status == "error":
+            report["error"] = self.error
+        return report
+
+
+# --------------------------------------------------------------------------------------------
+# Registrations as the engine hands them to the pack
+# --------------------------------------------------------------------------------------------
+
+
+def _config_string(value: Any) -> str:
+    """Pulumi config holds strings; structured values are their JSON."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _setting(config: Mapping[str, Any], key: str) -> str:
+    value = config.get(key)
+    return "" if value is None else _config_string(value)
+
+
+def stack_region(config: Mapping[str, Any]) -> str:
+    return _setting(config, "aws:region") or _setting(config, f"{PROJECT}:homeRegion")
+
+
+def default_aws_provider(stack: str, config: Mapping[str, Any]) -> ProviderResource:
+    """The provider the engine registers for `aws` resources that name none.
+
+    Its inputs are the stack's `aws:*` config, as strings (a list such as allowedAccountIds
+    arrives JSON-encoded, as the engine sends it), plus the plugin version.
+    """
+    properties = {
+        key.split(":", 1)[1]: _config_string(value)
+        for key, value in config.items()
+        if key.startswith("aws:") and value is not None
+    }
+    region = stack_region(config)
+    if region:
+        properties["region"] = region
+    properties["version"] = AWS_PROVIDER_VERSION
+    return ProviderResource(
+        type=AWS_PROVIDER_TYPE,
+        urn=f"urn:pulumi:{stack}::{PROJECT}::{AWS_PROVIDER_TYPE}::{DEFAULT_AWS_PROVIDER}",
+        name=DEFAULT_AWS_PROVIDER,
+        properties=properties,
+    )
+
+
+def _explicit_provider(reference: str, by_urn: Mapping[str, Registration]) -> ProviderResource:
+    urn = reference.rsplit("::", 1)[0]  # a provider reference is "<urn>::<id>"
+    registration = by_urn.get(urn)
+    if registration is None:
+        qualified_type = urn.split("::")[2]
+        return ProviderResource(qualified_type.split("$")[-1], urn, urn.rsplit("::", 1)[1])
+    return ProviderResource(
+        registration.type, registration.urn, registration.name, registration.wire_inputs
+    )
+
+
+def _resource(registration: Registration, provider: ProviderResource | None) -> Resource:
+    return Resource(
+        type=registration.type,
+        urn=registration.urn,
+        name=registration.name,
+        properties=registration.wire_inputs,
+        parent=registration.parent,
+        dependencies=tuple(registration.dependencies),
+        property_dependencies=registration.property_dependencies,
+        options=ResourceOptions(),
+        provider=provider,
+    )
+
+
+def registrations_to_resources(rendered: Rendered, config: Mapping[str, Any]) -> list[Resource]:
+    """Every registration as an analyzer resource, with the default aws provider added.
+
+    The default provider joins the list just before its first user, where the engine registers
+    it, and is attached to every custom `aws:*` resource that names no provider of its own.
+    """
+    by_urn = {registration.urn: registration for registration in rendered.resources}
+    default = default_aws_provider(rendered.stack, config)
+    resources: list[Resource] = []
+    default_added = False
+    for registration in rendered.resources:
+        provider: ProviderResource | None = None
+        if registration.provider:
+            provider = _explicit_provider(registration.provider, by_urn)
+        elif registration.custom and registration.type.startswith("aws:"):
+            provider = default
+            if not default_added:
+                resources.append(
+                    Resource(default.type, default.urn, default.name, default.properties)
+                )
+                default_added = True
+        resources.append(_resource(registration, provider))
+    return resources
+
+
+# --------------------------------------------------------------------------------------------
+# One stack's preview
+# --------------------------------------------------------------------------------------------
+
+
+def _identity(config: Mapping[str, Any]) -> tuple[str, str, str]:
+    role = _setting(config, f"{PROJECT}:role")
+    account_key = {
+        "management": "managementAccountId",
+        "log-archive": "logArchiveAccountId",
+    }.get(role, "accountId")
+    return role, _setting(config, f"{PROJECT}:{account_key}"), stack_region(config)
+
+
+def _counted(registrations: Sequence[Registration]) -> int:
+    return sum(1 for registration in registrations if registration.type != STACK_TYPE)
+
+
+def stack_info(name: str, config: Mapping[str, Any]) -> StackInfo:
+    return StackInfo(
+        stack=name,
+        project=PROJECT,
+        dry_run=True,
+        config={key: _config_string(value) for key, value in config.items() if value is not None},
+    )
+
+
+def _violations(results: Sequence[tuple[str, AnalyzeResult]], stack_urn: str) -> list[Violation]:
+    """`results` pairs each result with the URN a diagnostic without one belongs to."""
+    return [
+        Violation(
+            policy=diagnostic.policy_name,
+            level=diagnostic.enforcement_level,
+            message=diagnostic.detail,
+            resource=diagnostic.urn or owner or stack_urn,
+        )
+        for owner, result in results
+        for diagnostic in result.diagnostics
+    ]
+
+
+def preview_stack(
+    name: str,
+    config: Mapping[str, Any],
+    client: AnalyzerClient,
+    *,
+    org: OrgFacts | None = None,
+) -> StackReport:
+    """Render `name` as a preview and run the pack over it; failures become an "error" report.
+
+    A bad config or a failing program (RenderError) and a pack that fails (AnalyzerError) are
+    this stack's result, not the run's: the caller goes on with the next stack.
+    """
+    role, account_id, region = _identity(config)
+
+    def report(status: Status, resources: int, **extra: Any) -> StackReport:
+        return StackReport(name, role, account_id, region, status, resources, **extra)
+
+    try:
+        rendered = render(config, stack=name, preview=True, org=org)
+    except RenderError as error:
+        return report("error", _counted(error.resources), error=str(error))
+    count = _counted(rendered.resources)
+    resources = registrations_to_resources(rendered, config)
+    stack_urn = next((r.urn for r in resources if r.type == STACK_TYPE), "")
+    try:
+        client.configure_stack(stack_info(name, config))
+        # The engine attributes a resource policy's diagnostic to the resource it analyzed.
+        per_resource = list(
+            zip(
+                (resource.urn for resource in resources),
+                client.analyze_many(resources),
+                strict=True,
+            )
+        )
+        whole_stack = client.analyze_stack(resources)
+    except AnalyzerError as error:
+        return report("error", count, error=f"policy pack failed: {error}")
+    violations = _violations([*per_resource, ("", whole_stack)], stack_urn)
+    failed = any(violation.level == "mandatory" for violation in violations)
+    return report("failed" if failed else "passed", count, violations=violations)
