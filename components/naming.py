@@ -118,6 +118,11 @@ def sns_topic_arn(region: str, account: str, topic: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
+def source_stack_name(account: str, region: str) -> str:
+    """The stack of one member account x region (DESIGN §2)."""
+    return f"source-{account}-{region}"
+
+
 def org_logs_name(prefix: str) -> str:
     """The CloudWatch Logs destination (one per region) and the Firehose share this name."""
     return f"{prefix}-org-logs"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -118,19 +118,22 @@ def show(value: Any) -> str:
 class _Checker:
     """Collects problems so that a user sees all of them in one run."""
 
-    def __init__(self, values: Mapping[str, Any], role: str) -> None:
+    def __init__(self, values: Mapping[str, Any], role: str, label: Callable[[str], str]) -> None:
         self.values = values
         self.role = role
+        self.label = label
         self.problems: list[str] = []
 
+    def name(self, key: str) -> str:
+        return key if ":" in key else self.label(key)
+
     def fail(self, key: str, value: Any, rule: str) -> None:
-        full_key = key if ":" in key else f"{NAMESPACE}:{key}"
-        self.problems.append(f"{full_key} {show(value)} {rule}")
+        self.problems.append(f"{self.name(key)} {show(value)} {rule}")
 
     def required(self, key: str) -> Any:
         value = self.values.get(key)
         if value is None or value == "":
-            self.problems.append(f"{NAMESPACE}:{key} is required for role {self.role!r}")
+            self.problems.append(f"{self.name(key)} is required for role {self.role!r}")
             return None
         return value
 
@@ -203,19 +206,30 @@ class _Checker:
         return tuple(good)
 
 
-def parse_settings(values: Mapping[str, Any], *, stack_region: str | None = None) -> Settings:
+def stack_config_key(key: str) -> str:
+    return f"{NAMESPACE}:{key}"
+
+
+def parse_settings(
+    values: Mapping[str, Any],
+    *,
+    stack_region: str | None = None,
+    label: Callable[[str], str] = stack_config_key,
+) -> Settings:
     """Validate `values` (keys without the namespace) and build Settings, or raise SettingsError.
 
     `stack_region` is the stack's `aws:region`; a source stack's region is that region.
+    `label` names a key in messages: `org-logging:<key>` for stack config, the file and key
+    for a settings file.
     """
     role = values.get("role")
     if role not in ROLES:
         raise SettingsError(
-            [f"{NAMESPACE}:role {show(role)} must be one of {', '.join(ROLES)}"]
+            [f"{label('role')} {show(role)} must be one of {', '.join(ROLES)}"]
             if role is not None
-            else [f"{NAMESPACE}:role is required: one of {', '.join(ROLES)}"]
+            else [f"{label('role')} is required: one of {', '.join(ROLES)}"]
         )
-    check = _Checker(values, role)
+    check = _Checker(values, role, label)
 
     allowed = set(COMMON_KEYS) | set(ROLE_KEYS[role])
     for key in sorted(set(values) - allowed):

@@ -551,6 +551,18 @@ class AnalyzerClient:
         self._info: AnalyzerInfo | None = None
         self._configured: dict[str, PolicyConfig] | None = None
         self._configure_lock = threading.Lock()
+        self._attached = False
+
+    @classmethod
+    def attach(cls, port: int, *, rpc_timeout: float | None = 120.0) -> AnalyzerClient:
+        """A client of a pack another client started and configured (e.g. in a parent process).
+
+        It neither launches nor stops the pack, and never sends Configure: the owner did.
+        """
+        client = cls(rpc_timeout=rpc_timeout)
+        client._attached = True
+        client.port = port
+        return client
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -585,6 +597,10 @@ class AnalyzerClient:
             # A new process would silently lose the config sent to the old one.
             raise AnalyzerError("this client has already started its pack; make a new client")
         self._started = True
+        if self._attached:
+            self._connect()
+            self._configured = {}  # the owner configured the pack
+            return
         project = _load_pack_project(self.pack_dir)
         self._pack_version = str(project.get("version") or "")
         env = {key: value for key, value in os.environ.items() if key not in _STACK_ENV}
@@ -603,17 +619,7 @@ class AnalyzerClient:
         )
         try:
             self.port = self._read_port()
-            self._channel = grpc.insecure_channel(
-                f"127.0.0.1:{self.port}", options=_CHANNEL_OPTIONS
-            )
-            try:
-                grpc.channel_ready_future(self._channel).result(timeout=self._startup_timeout)
-            except grpc.FutureTimeoutError:
-                raise AnalyzerError(
-                    f"policy pack {self.pack_dir} did not accept connections on port {self.port}"
-                    f"{self._stderr_tail()}"
-                ) from None
-            self._stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
+            self._connect()
             self._handshake()
             if self.stack is not None:
                 self.configure_stack(self.stack)
@@ -621,17 +627,28 @@ class AnalyzerClient:
             self.close()
             raise
 
+    def _connect(self) -> None:
+        self._channel = grpc.insecure_channel(f"127.0.0.1:{self.port}", options=_CHANNEL_OPTIONS)
+        try:
+            grpc.channel_ready_future(self._channel).result(timeout=self._startup_timeout)
+        except grpc.FutureTimeoutError:
+            raise AnalyzerError(
+                f"policy pack {self.pack_dir} did not accept connections on port {self.port}"
+                f"{self._stderr_tail()}"
+            ) from None
+        self._stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
+
     def close(self, grace: float = 5.0) -> None:
         """Stop the pack: SIGINT lets it stop its server and exit 0; SIGKILL if it won't.
 
         Safe to call twice. The engine itself only kills the plugin; the interrupt first keeps
         the pack's own shutdown path exercised.
         """
-        if self._stub is not None:
+        if self._stub is not None and not self._attached:
             # pulumi-policy 1.21 leaves Cancel UNIMPLEMENTED; the engine ignores that too.
             with contextlib.suppress(grpc.RpcError):
                 self._stub.Cancel(empty_pb2.Empty(), timeout=2.0)
-            self._stub = None
+        self._stub = None
         if self._channel is not None:
             self._channel.close()
             self._channel = None

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from stacks.analyzer import (
     AnalyzerClient,
@@ -23,6 +22,7 @@ from stacks.analyzer import (
     ResourceOptions,
     StackInfo,
 )
+from stacks.model import StackResult, Status, Violation
 from stacks.render import (
     AWS_PROVIDER_VERSION,
     PROJECT,
@@ -36,51 +36,6 @@ from stacks.render import (
 STACK_TYPE = "pulumi:pulumi:Stack"
 AWS_PROVIDER_TYPE = "pulumi:providers:aws"
 DEFAULT_AWS_PROVIDER = f"default_{AWS_PROVIDER_VERSION.replace('.', '_')}"
-
-Status = Literal["passed", "failed", "error"]
-
-
-@dataclass(frozen=True)
-class Violation:
-    policy: str
-    level: str  # "mandatory" | "advisory" | ...
-    message: str  # the policy's own message, without the description pulumi-policy prepends
-    resource: str  # URN of the resource it concerns
-
-    def to_json(self) -> dict[str, str]:
-        return {
-            "policy": self.policy,
-            "level": self.level,
-            "message": self.message,
-            "resource": self.resource,
-        }
-
-
-@dataclass
-class StackReport:
-    name: str
-    role: str
-    account_id: str
-    region: str
-    status: Status
-    resources: int  # registered resources, the root Stack excluded
-    violations: list[Violation] = field(default_factory=list)
-    error: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        report: dict[str, Any] = {
-            "name": self.name,
-            "role": self.role,
-            "accountId": self.account_id,
-            "region": self.region,
-            "status": self.status,
-            "resources": self.resources,
-            "violations": [violation.to_json() for violation in self.violations],
-        }
-        if self.status == "error":
-            report["error"] = self.error
-        return report
-
 
 # --------------------------------------------------------------------------------------------
 # Registrations as the engine hands them to the pack
@@ -221,7 +176,7 @@ def preview_stack(
     client: AnalyzerClient,
     *,
     org: OrgFacts | None = None,
-) -> StackReport:
+) -> StackResult:
     """Render `name` as a preview and run the pack over it; failures become an "error" report.
 
     A bad config or a failing program (RenderError) and a pack that fails (AnalyzerError) are
@@ -229,8 +184,8 @@ def preview_stack(
     """
     role, account_id, region = _identity(config)
 
-    def report(status: Status, resources: int, **extra: Any) -> StackReport:
-        return StackReport(name, role, account_id, region, status, resources, **extra)
+    def report(status: Status, resources: int, **extra: Any) -> StackResult:
+        return StackResult(name, role, account_id, region, status, resources, **extra)
 
     try:
         rendered = render(config, stack=name, preview=True, org=org)

@@ -33,9 +33,9 @@ from stacks.analyzer import (
     PolicyConfig,
     Resource,
 )
+from stacks.model import StackResult
 from stacks.offline import (
     DEFAULT_AWS_PROVIDER,
-    StackReport,
     default_aws_provider,
     preview_stack,
     registrations_to_resources,
@@ -79,7 +79,7 @@ def test_example_stack_passes_with_its_resources_counted(client, stack):
     registered = [r for r in rendered.resources if r.type != "pulumi:pulumi:Stack"]
 
     report = preview_stack(stack, config, client)
-    assert report == StackReport(stack, *EXAMPLES[stack], "passed", len(registered))
+    assert report == StackResult(stack, *EXAMPLES[stack], "passed", len(registered))
     assert report.resources > 5
 
 

@@ -1,0 +1,160 @@
+"""The automation's data: a plan of stacks, and what running one stack produced.
+
+Shared by discovery/planning, the runners (offline and Automation API) and the orchestrator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+Action = Literal["preview", "up", "destroy"]
+Role = Literal["log-archive", "management", "source"]
+# passed: the operation succeeded (and, for previews, no mandatory violation);
+# failed: it ran and failed, or a mandatory policy was violated;
+# error: it could not run (bad config, program error, unreachable account...);
+# skipped: not run (failure tolerance reached, an earlier phase failed, already done).
+Status = Literal["passed", "failed", "error", "skipped"]
+ROLE_ORDER: dict[str, int] = {"log-archive": 0, "management": 1, "source": 2}
+
+
+@dataclass(frozen=True)
+class PlannedStack:
+    name: str
+    role: Role
+    account_id: str
+    region: str
+    config: Mapping[str, Any]  # full keys: "org-logging:role", "aws:region", ...
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "role": self.role,
+            "accountId": self.account_id,
+            "region": self.region,
+            "config": dict(self.config),
+        }
+
+    @property
+    def phase(self) -> int:
+        """log-archive first, then management, then every source (in any order)."""
+        return ROLE_ORDER[self.role]
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    account_id: str
+    reason: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"accountId": self.account_id, "reason": self.reason}
+
+
+def order_key(stack: PlannedStack) -> tuple[int, str]:
+    return stack.phase, stack.name
+
+
+@dataclass(frozen=True)
+class Plan:
+    stacks: tuple[PlannedStack, ...]
+    excluded: tuple[Exclusion, ...] = ()
+
+    def __post_init__(self) -> None:
+        ordered = tuple(sorted(self.stacks, key=order_key))
+        object.__setattr__(self, "stacks", ordered)
+        excluded = tuple(sorted(self.excluded, key=lambda e: (e.account_id, e.reason)))
+        object.__setattr__(self, "excluded", excluded)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "stacks": [stack.to_json() for stack in self.stacks],
+            "excluded": [exclusion.to_json() for exclusion in self.excluded],
+        }
+
+    def shard(self, index: int, count: int) -> Plan:
+        """Shard `index` of `count` (1-based): every stack lands in exactly one shard.
+
+        Round-robin over the ordered plan, so every shard gets a fair share of sources.
+        """
+        if count < 1 or not 1 <= index <= count:
+            raise ValueError(f"shard {index}/{count} must satisfy 1 <= i <= n")
+        return Plan(
+            tuple(s for position, s in enumerate(self.stacks) if position % count == index - 1),
+            self.excluded,
+        )
+
+    def only(self, roles: Iterable[str]) -> Plan:
+        wanted = set(roles)
+        return Plan(tuple(s for s in self.stacks if s.role in wanted), self.excluded)
+
+
+@dataclass(frozen=True)
+class Violation:
+    policy: str
+    level: str  # "mandatory" | "advisory" | ...
+    message: str  # the policy's own message, without the description pulumi-policy prepends
+    resource: str  # URN of the resource it concerns
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "policy": self.policy,
+            "level": self.level,
+            "message": self.message,
+            "resource": self.resource,
+        }
+
+
+@dataclass
+class StackResult:
+    """What running one stack produced; `to_json` is one entry of the report's `stacks`."""
+
+    name: str
+    role: str
+    account_id: str
+    region: str
+    status: Status
+    resources: int = 0  # registered resources, the root Stack excluded
+    violations: list[Violation] = field(default_factory=list)
+    error: str | None = None
+    changes: dict[str, int] = field(default_factory=dict)  # "create": 3, "same": 12, ...
+    attempts: int = 1
+    duration_seconds: float = 0.0
+
+    @classmethod
+    def for_stack(cls, stack: PlannedStack, status: Status, **fields: Any) -> StackResult:
+        return cls(stack.name, stack.role, stack.account_id, stack.region, status, **fields)
+
+    @property
+    def mandatory_violations(self) -> list[Violation]:
+        return [v for v in self.violations if v.level == "mandatory"]
+
+    def to_json(self) -> dict[str, Any]:
+        report: dict[str, Any] = {
+            "name": self.name,
+            "role": self.role,
+            "accountId": self.account_id,
+            "region": self.region,
+            "status": self.status,
+            "resources": self.resources,
+            "violations": [violation.to_json() for violation in self.violations],
+        }
+        if self.error is not None:
+            report["error"] = self.error
+        if self.changes:
+            report["changes"] = dict(self.changes)  # up / destroy only
+        return report
+
+
+class StackRunner(Protocol):
+    """Runs one stack. The Automation API runner and the offline runner both fit.
+
+    A runner raises only for retryable trouble (throttling, a concurrent update holding the
+    stack's lock): the orchestrator retries those with backoff. Everything else is a result.
+    """
+
+    def run(self, stack: PlannedStack, action: Action) -> StackResult: ...
+
+
+class RetryableError(Exception):
+    """Worth another attempt: throttling, a lock held by a concurrent update."""
