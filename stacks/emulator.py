@@ -1,0 +1,219 @@
+"""An emulated AWS Organization on 127.0.0.1 (moto server), for the demo, tests and benchmarks.
+
+`Emulator` starts moto's server on a free loopback port and stops it on exit. `sample_org`
+builds an organization shaped like a real one: a security OU with the log archive, workloads
+in nested OUs, a sandbox OU left out of enrollment, suspended accounts and one account that
+opted out by tag.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import IO, Any
+
+import boto3
+
+OPT_OUT_TAG = "org-logging-opt-out"
+
+
+class Emulator:
+    """moto server on 127.0.0.1 in its own process (its state is per process, so every
+    emulator is a fresh, isolated AWS); `endpoint_url` is where boto3 and discovery go."""
+
+    def __init__(self, startup_timeout: float = 60.0) -> None:
+        self.endpoint_url = ""
+        self._startup_timeout = startup_timeout
+        self._process: subprocess.Popen[str] | None = None
+        self._drain: threading.Thread | None = None
+
+    def __enter__(self) -> Emulator:
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", "0"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        lines: queue.Queue[str | None] = queue.Queue()
+
+        def drain(stream: IO[str]) -> None:
+            # One log line per request: keep reading so the server never blocks on the pipe.
+            for line in stream:
+                lines.put(line)
+            lines.put(None)
+
+        assert self._process.stdout is not None
+        self._drain = threading.Thread(target=drain, args=(self._process.stdout,), daemon=True)
+        self._drain.start()
+        deadline = time.monotonic() + self._startup_timeout
+        seen: list[str] = []
+        while not self.endpoint_url:
+            try:
+                line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                line = None
+            if line is None or time.monotonic() > deadline:
+                self.__exit__(None, None, None)
+                raise RuntimeError("moto server did not start:\n" + "".join(seen[-20:]))
+            seen.append(line)
+            match = re.search(r"Running on (http://127\.0\.0\.1:\d+)", line)
+            if match:
+                self.endpoint_url = match[1]
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        if self._drain is not None:
+            self._drain.join(timeout=5)
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, endpoint_url=self.endpoint_url, region_name="us-east-1")
+
+
+@contextmanager
+def fake_credentials() -> Iterator[None]:
+    """The emulator accepts any credentials; never let real ones near it."""
+    keys = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE")
+    saved = {key: os.environ.get(key) for key in keys}
+    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
+    os.environ.pop("AWS_SESSION_TOKEN", None)
+    os.environ.pop("AWS_PROFILE", None)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@dataclass
+class SampleOrg:
+    """What `sample_org` built, and what a plan of it must say."""
+
+    org_id: str
+    root_id: str
+    management_account_id: str
+    log_archive_account_id: str
+    ous: dict[str, str] = field(default_factory=dict)  # path ("Workloads/Prod") -> OU id
+    accounts: dict[str, str] = field(default_factory=dict)  # name -> account id
+    suspended: list[str] = field(default_factory=list)
+    opted_out: list[str] = field(default_factory=list)
+    excluded_ou_accounts: list[str] = field(default_factory=list)  # below the Sandbox OU
+
+
+# name, OU path; the accounts a mid-size organization has
+LAYOUT: list[tuple[str, str]] = [
+    ("log-archive", "Security"),
+    ("audit", "Security"),
+    ("network", "Infrastructure"),
+    ("shared-services", "Infrastructure"),
+    *[(f"payments-prod-{i}", "Workloads/Prod") for i in range(1, 5)],
+    *[(f"orders-prod-{i}", "Workloads/Prod") for i in range(1, 3)],
+    *[(f"payments-dev-{i}", "Workloads/Dev") for i in range(1, 4)],
+    *[(f"orders-dev-{i}", "Workloads/Dev") for i in range(1, 3)],
+    ("data-lake", "Workloads/Data"),
+    ("analytics", "Workloads/Data"),
+    ("sandbox-alice", "Sandbox"),
+    ("sandbox-bob", "Sandbox"),
+    ("sandbox-ml-1", "Sandbox/Experiments"),
+    ("legacy-1", "Suspended"),
+    ("legacy-2", "Suspended"),
+]
+SUSPENDED = ("legacy-1", "legacy-2")
+OPTED_OUT = ("orders-dev-2",)
+
+
+def sample_org(emulator: Emulator, extra_accounts: int = 0) -> SampleOrg:
+    """Create the organization (about 25 accounts; `extra_accounts` more under Workloads/Bulk)."""
+    client = emulator.client("organizations")
+    organization = client.create_organization(FeatureSet="ALL")["Organization"]
+    root = client.list_roots()["Roots"][0]
+    client.enable_policy_type(RootId=root["Id"], PolicyType="SERVICE_CONTROL_POLICY")
+    sample = SampleOrg(
+        org_id=organization["Id"],
+        root_id=root["Id"],
+        management_account_id=organization["MasterAccountId"],
+        log_archive_account_id="",
+    )
+
+    def ou(path: str) -> str:
+        if path in sample.ous:
+            return sample.ous[path]
+        parent_path, _, name = path.rpartition("/")
+        parent = ou(parent_path) if parent_path else root["Id"]
+        created = client.create_organizational_unit(ParentId=parent, Name=name)
+        sample.ous[path] = created["OrganizationalUnit"]["Id"]
+        return sample.ous[path]
+
+    layout = LAYOUT + [(f"bulk-{i:04d}", "Workloads/Bulk") for i in range(extra_accounts)]
+    for name, path in layout:
+        created = client.create_account(Email=f"{name}@example.com", AccountName=name)
+        account_id = created["CreateAccountStatus"]["AccountId"]
+        client.move_account(
+            AccountId=account_id, SourceParentId=root["Id"], DestinationParentId=ou(path)
+        )
+        sample.accounts[name] = account_id
+        if path.startswith("Sandbox"):
+            sample.excluded_ou_accounts.append(account_id)
+    for name in SUSPENDED:
+        client.close_account(AccountId=sample.accounts[name])  # moto: becomes SUSPENDED
+        sample.suspended.append(sample.accounts[name])
+    for name in OPTED_OUT:
+        client.tag_resource(
+            ResourceId=sample.accounts[name], Tags=[{"Key": OPT_OUT_TAG, "Value": "true"}]
+        )
+        sample.opted_out.append(sample.accounts[name])
+    sample.log_archive_account_id = sample.accounts["log-archive"]
+    return sample
+
+
+def sample_settings(
+    sample: SampleOrg, regions: tuple[str, ...] = ("us-east-1", "eu-west-1")
+) -> dict:
+    """The settings file of the sample organization (what a team writes in stacks/org.yaml)."""
+    return {
+        "namePrefix": "acme",
+        "logArchiveAccountId": sample.log_archive_account_id,
+        "homeRegion": regions[0],
+        "regions": list(regions),
+        "adminRoleName": "OrgLoggingAdmin",
+        "retentionDays": 365,
+        "objectLock": {"mode": "GOVERNANCE", "days": 90},
+        "alertEmails": ["security-alerts@example.com"],
+        "localRetentionDays": 30,
+        "exclude": {
+            "accountIds": [],
+            "ouIds": [sample.ous["Sandbox"]],
+            "optOutTag": OPT_OUT_TAG,
+        },
+    }
