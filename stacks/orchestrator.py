@@ -1,0 +1,420 @@
+"""Runs a Plan with a StackRunner: phase by phase, bounded concurrency, failure tolerance,
+retries with jittered backoff, a ledger line per finished stack, and resume from that ledger.
+
+No rich here: progress is a plain callable (see `report.RichProgress` for the bar).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+import uuid
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, get_args
+
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_random_exponential,
+)
+
+from stacks.ledger import Ledger, fingerprint, result_from_json
+from stacks.model import (
+    ROLE_ORDER,
+    Action,
+    Plan,
+    PlannedStack,
+    RetryableError,
+    StackResult,
+    StackRunner,
+)
+
+log = logging.getLogger(__name__)
+
+STATUSES = ("passed", "failed", "error", "skipped")
+
+
+def new_run_id() -> str:
+    """Sortable and unique enough across CI shards: UTC time plus a random suffix."""
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class RunOptions:
+    action: Action
+    concurrency: int = 4
+    # failed/error stacks tolerated; one more and no new stack starts. None: no limit.
+    max_failures: int | None = None
+    retries: int = 5  # attempts (not re-attempts) for a RetryableError
+    backoff_initial: float = 1.0
+    backoff_max: float = 60.0
+    resume: bool = False
+    run_id: str = field(default_factory=new_run_id)
+    sleep: Callable[[float], None] = time.sleep  # tenacity's wait hook; tests inject a recorder
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.action not in get_args(Action):
+            problems.append(f"action {self.action!r} must be one of {', '.join(get_args(Action))}")
+        if self.concurrency < 1:
+            problems.append(f"concurrency {self.concurrency} must be >= 1")
+        if self.max_failures is not None and self.max_failures < 0:
+            problems.append(f"max_failures {self.max_failures} must be >= 0 or None")
+        if self.retries < 1:
+            problems.append(f"retries {self.retries} must be >= 1 (it counts attempts)")
+        if self.backoff_initial < 0 or self.backoff_max < self.backoff_initial:
+            problems.append(
+                f"backoff {self.backoff_initial}..{self.backoff_max} must satisfy "
+                "0 <= backoff_initial <= backoff_max"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Running counts handed to the progress callback after each stack finishes."""
+
+    total: int
+    passed: int = 0
+    failed: int = 0
+    error: int = 0
+    skipped: int = 0
+    resumed: int = 0  # also counted in `passed`
+
+    @property
+    def done(self) -> int:
+        return self.passed + self.failed + self.error + self.skipped
+
+    def describe(self) -> str:
+        text = (
+            f"passed {self.passed}  failed {self.failed}  "
+            f"error {self.error}  skipped {self.skipped}"
+        )
+        return f"{text}  (resumed {self.resumed})" if self.resumed else text
+
+
+# Called on the calling thread, once per stack (run, resumed or skipped), in finishing order.
+ProgressCallback = Callable[[StackResult, Tally], None]
+
+
+@dataclass(frozen=True)
+class RoleSummary:
+    stacks: int = 0
+    passed: int = 0
+    failed: int = 0
+    error: int = 0
+    skipped: int = 0
+    resumed: int = 0
+    mandatory_violations: int = 0
+    advisory_violations: int = 0
+    resources: int = 0
+
+    def to_json(self) -> dict[str, int]:
+        return {
+            "stacks": self.stacks,
+            "passed": self.passed,
+            "failed": self.failed,
+            "error": self.error,
+            "skipped": self.skipped,
+            "resumed": self.resumed,
+            "mandatoryViolations": self.mandatory_violations,
+            "advisoryViolations": self.advisory_violations,
+            "resources": self.resources,
+        }
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    total: RoleSummary
+    by_role: dict[str, RoleSummary]  # in phase order, roles of the plan only
+    retries: int  # re-attempts after RetryableError, over the stacks run this time
+    failures: int  # failed + error
+    duration_seconds: float
+    stopped_early: bool
+    stop_reason: str | None
+    exit_code: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            **self.total.to_json(),
+            "retries": self.retries,
+            "failures": self.failures,
+            "durationSeconds": round(self.duration_seconds, 3),
+            "stoppedEarly": self.stopped_early,
+            "stopReason": self.stop_reason,
+            "exitCode": self.exit_code,
+            "byRole": {role: counts.to_json() for role, counts in self.by_role.items()},
+        }
+
+
+def stack_ok(result: StackResult) -> bool:
+    """Passed, and no mandatory violation (whatever status the runner chose)."""
+    return result.status == "passed" and not result.mandatory_violations
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    action: Action
+    run_id: str
+    results: list[StackResult]  # plan order
+    resumed: frozenset[str] = frozenset()  # names taken from the ledger, not run again
+    stopped_early: bool = False
+    stop_reason: str | None = None
+    duration_seconds: float = 0.0
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every stack passed (resumed ones did) with no mandatory violation, else 1."""
+        return 0 if all(stack_ok(result) for result in self.results) else 1
+
+    def summary(self) -> RunSummary:
+        by_role = {
+            role: _role_summary([r for r in self.results if r.role == role], self.resumed)
+            for role in sorted({r.role for r in self.results}, key=lambda r: ROLE_ORDER.get(r, 99))
+        }
+        total = _role_summary(self.results, self.resumed)
+        return RunSummary(
+            total=total,
+            by_role=by_role,
+            retries=sum(max(r.attempts - 1, 0) for r in self.results if r.name not in self.resumed),
+            failures=total.failed + total.error,
+            duration_seconds=self.duration_seconds,
+            stopped_early=self.stopped_early,
+            stop_reason=self.stop_reason,
+            exit_code=self.exit_code,
+        )
+
+
+def _role_summary(results: Sequence[StackResult], resumed: frozenset[str]) -> RoleSummary:
+    statuses = Counter(r.status for r in results)
+    return RoleSummary(
+        stacks=len(results),
+        passed=statuses["passed"],
+        failed=statuses["failed"],
+        error=statuses["error"],
+        skipped=statuses["skipped"],
+        resumed=sum(1 for r in results if r.name in resumed),
+        mandatory_violations=sum(len(r.mandatory_violations) for r in results),
+        advisory_violations=sum(1 for r in results for v in r.violations if v.level == "advisory"),
+        resources=sum(r.resources for r in results),
+    )
+
+
+def phases(plan: Plan, action: Action) -> list[list[PlannedStack]]:
+    """The plan's stacks grouped by phase, in running order (reversed for destroy)."""
+    grouped: dict[int, list[PlannedStack]] = {}
+    for stack in plan.stacks:
+        grouped.setdefault(stack.phase, []).append(stack)
+    order = sorted(grouped, reverse=action == "destroy")
+    return [grouped[phase] for phase in order]
+
+
+def run_plan(
+    plan: Plan,
+    runner: StackRunner,
+    options: RunOptions,
+    *,
+    ledger: Ledger,
+    progress: ProgressCallback | None = None,
+) -> RunOutcome:
+    """Run every stack of `plan`; return their results in plan order.
+
+    `runner.run` is called from up to `options.concurrency` threads at once, so it must be
+    thread-safe. Each stack that ran is recorded in `ledger` by its worker thread as soon as
+    it finishes, before anything else happens to it. A BaseException that is not an Exception
+    (KeyboardInterrupt, SystemExit) from the runner or the caller's thread stops scheduling,
+    lets the stacks in flight finish (and be recorded), then propagates; so does an exception
+    from `progress` or from writing the ledger (a run that cannot record must not go on).
+    `progress` is called on the calling thread only.
+    """
+    names = Counter(stack.name for stack in plan.stacks)
+    duplicates = sorted(name for name, count in names.items() if count > 1)
+    if duplicates:
+        raise ValueError(f"the plan names these stacks more than once: {', '.join(duplicates)}")
+    return _Run(plan, runner, options, ledger, progress).execute()
+
+
+class _Run:
+    """One run's state; only the calling thread touches it (workers just run and record)."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        runner: StackRunner,
+        options: RunOptions,
+        ledger: Ledger,
+        progress: ProgressCallback | None,
+    ) -> None:
+        self.plan = plan
+        self.runner = runner
+        self.options = options
+        self.ledger = ledger
+        self.progress = progress
+        self.results: dict[str, StackResult] = {}
+        self.resumed: set[str] = set()
+        self.tally = Tally(total=len(plan.stacks))
+        self.failures = 0
+        self.stop_reason: str | None = None  # set once: tolerance exceeded or a phase failed
+        self.tolerance_exceeded = False
+
+    def execute(self) -> RunOutcome:
+        started = time.monotonic()
+        done_before = self.ledger.completed(self.options.action) if self.options.resume else {}
+        with ThreadPoolExecutor(
+            max_workers=self.options.concurrency, thread_name_prefix="stack"
+        ) as pool:
+            for phase in phases(self.plan, self.options.action):
+                self._run_phase(pool, phase, done_before)
+        return RunOutcome(
+            action=self.options.action,
+            run_id=self.options.run_id,
+            results=[self.results[stack.name] for stack in self.plan.stacks],
+            resumed=frozenset(self.resumed),
+            stopped_early=self.stop_reason is not None,
+            stop_reason=self.stop_reason,
+            duration_seconds=time.monotonic() - started,
+        )
+
+    def _run_phase(
+        self,
+        pool: ThreadPoolExecutor,
+        phase: list[PlannedStack],
+        done_before: dict[str, tuple[str, dict[str, Any]]],
+    ) -> None:
+        if self.tolerance_exceeded:
+            self._skip(phase, self._tolerance_reason())
+            return
+        blocker = next((r for r in self.results.values() if not stack_ok(r)), None)
+        if blocker is not None:
+            # Dict order is finishing order, so the blocker is the earliest stack that failed.
+            self.stop_reason = self.stop_reason or (
+                f"{blocker.name} did not pass; later phases were not run"
+            )
+            self._skip(phase, f"skipped: {blocker.name} did not pass")
+            return
+
+        pending: deque[PlannedStack] = deque()
+        for stack in phase:
+            recorded = done_before.get(stack.name)
+            if recorded is not None and recorded[0] == fingerprint(stack):
+                self._resume(stack, recorded[1])
+            else:
+                pending.append(stack)
+
+        in_flight: dict[Future[StackResult], PlannedStack] = {}
+        while pending or in_flight:
+            while pending and len(in_flight) < self.options.concurrency:
+                if self.tolerance_exceeded:
+                    break
+                stack = pending.popleft()
+                in_flight[pool.submit(self._run_stack, stack)] = stack
+            if not in_flight:
+                break
+            finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            for future in sorted(finished, key=lambda f: in_flight[f].name):
+                in_flight.pop(future)
+                self._finish(future.result())  # a kill re-raises here; `with pool` drains
+
+        if pending:
+            self._skip(pending, self._tolerance_reason())
+
+    def _run_stack(self, stack: PlannedStack) -> StackResult:
+        """Worker thread: run with retries, turn any Exception into a result, record it."""
+        options = self.options
+        attempts = 0
+
+        def attempt() -> StackResult:
+            nonlocal attempts
+            attempts += 1
+            return self.runner.run(stack, options.action)
+
+        retrying = Retrying(
+            stop=stop_after_attempt(options.retries),
+            wait=wait_random_exponential(
+                multiplier=options.backoff_initial, max=options.backoff_max
+            ),
+            retry=retry_if_exception_type(RetryableError),
+            sleep=options.sleep,
+            reraise=True,
+            before_sleep=_log_retry(stack),
+        )
+        started = time.monotonic()
+        try:
+            result = retrying(attempt)
+        except RetryableError as exc:
+            result = StackResult.for_stack(
+                stack,
+                "error",
+                error=f"{_describe(exc)} (retried {attempts - 1} times; gave up after "
+                f"{attempts} attempts)",
+            )
+        except Exception as exc:
+            log.warning("stack %s: runner raised", stack.name, exc_info=True)
+            result = StackResult.for_stack(stack, "error", error=_describe(exc))
+        result = dataclasses.replace(
+            result, attempts=attempts, duration_seconds=time.monotonic() - started
+        )
+        self.ledger.record(options.run_id, options.action, stack, result)
+        return result
+
+    def _resume(self, stack: PlannedStack, recorded: dict[str, Any]) -> None:
+        result = dataclasses.replace(result_from_json(recorded), attempts=0)
+        self.resumed.add(stack.name)
+        self._finish(result, resumed=True)
+
+    def _skip(self, stacks: Iterable[PlannedStack], reason: str) -> None:
+        for stack in stacks:
+            self._finish(StackResult.for_stack(stack, "skipped", error=reason, attempts=0))
+
+    def _finish(self, result: StackResult, *, resumed: bool = False) -> None:
+        self.results[result.name] = result
+        if result.status in ("failed", "error"):
+            self.failures += 1
+            limit = self.options.max_failures
+            if limit is not None and self.failures > limit and not self.tolerance_exceeded:
+                self.tolerance_exceeded = True
+                self.stop_reason = (
+                    f"failure tolerance ({limit}) exceeded: {self.failures} stacks failed"
+                )
+        counts = Counter({result.status: 1})
+        self.tally = Tally(
+            total=self.tally.total,
+            passed=self.tally.passed + counts["passed"],
+            failed=self.tally.failed + counts["failed"],
+            error=self.tally.error + counts["error"],
+            skipped=self.tally.skipped + counts["skipped"],
+            resumed=self.tally.resumed + int(resumed),
+        )
+        if self.progress is not None:
+            self.progress(result, self.tally)
+
+    def _tolerance_reason(self) -> str:
+        return f"skipped: failure tolerance ({self.options.max_failures}) exceeded"
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _log_retry(stack: PlannedStack) -> Callable[[RetryCallState], None]:
+    def before_sleep(state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        wait_for = state.next_action.sleep if state.next_action else 0.0
+        log.info(
+            "stack %s: attempt %d failed (%s); retrying in %.1fs",
+            stack.name,
+            state.attempt_number,
+            _describe(exc) if exc else "?",
+            wait_for,
+        )
+
+    return before_sleep

@@ -1,0 +1,188 @@
+"""What a run says when it is over: summary tables, the JSON report, the exit code, and the
+progress bar while it runs. The only module of the engine that knows about rich.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from stacks.model import Action, Plan, StackResult
+from stacks.orchestrator import RoleSummary, RunOutcome, Tally, stack_ok
+
+MESSAGE_WIDTH = 160
+_STATUS_STYLE = {"passed": "green", "failed": "red", "error": "red bold", "skipped": "yellow"}
+
+
+def exit_code(outcome: RunOutcome) -> int:
+    """0 when every stack passed (resumed ones count) with no mandatory violation, else 1."""
+    return outcome.exit_code
+
+
+def summary_table(outcome: RunOutcome) -> Table:
+    """One row per role of the plan, in phase order, and a total row."""
+    summary = outcome.summary()
+    title = f"{outcome.action} {outcome.run_id}"
+    if summary.stopped_early:
+        title += f" (stopped early: {summary.stop_reason})"
+    table = Table(title=Text(title), show_footer=False)
+    table.add_column("role")
+    for heading in ("stacks", "passed", "failed", "error", "skipped", "resumed"):
+        table.add_column(heading, justify="right")
+    table.add_column("mandatory\nviolations", justify="right")
+    table.add_column("advisory\nviolations", justify="right")
+    table.add_column("resources", justify="right")
+    for role, counts in summary.by_role.items():
+        table.add_row(Text(role), *_count_cells(counts))
+    table.add_section()
+    table.add_row(Text("total", style="bold"), *_count_cells(summary.total))
+    return table
+
+
+def _count_cells(counts: RoleSummary) -> list[Text]:
+    def cell(value: int, style: str) -> Text:
+        return Text(str(value), style=style if value else "")
+
+    return [
+        Text(str(counts.stacks)),
+        cell(counts.passed, "green"),
+        cell(counts.failed, "red"),
+        cell(counts.error, "red bold"),
+        cell(counts.skipped, "yellow"),
+        Text(str(counts.resumed)),
+        cell(counts.mandatory_violations, "red"),
+        cell(counts.advisory_violations, "yellow"),
+        Text(str(counts.resources)),
+    ]
+
+
+def problems_table(outcome: RunOutcome, *, limit: int | None = None) -> Table:
+    """Every stack that did not pass (and any passed one with a mandatory violation), with its
+    first error or violation on one line; `limit` caps the rows and says how many were cut."""
+    problems = [result for result in outcome.results if not stack_ok(result)]
+    table = Table(title=Text(f"{len(problems)} stacks did not pass"))
+    table.add_column("stack", no_wrap=True)
+    table.add_column("role")
+    table.add_column("status")
+    table.add_column("first problem", overflow="fold")
+    shown = problems if limit is None else problems[:limit]
+    for result in shown:
+        table.add_row(
+            Text(result.name),
+            Text(result.role),
+            Text(result.status, style=_STATUS_STYLE.get(result.status, "")),
+            Text(first_problem(result)),
+        )
+    if len(shown) < len(problems):
+        table.add_row(Text(f"... and {len(problems) - len(shown)} more (see the JSON report)"))
+    return table
+
+
+def first_problem(result: StackResult, width: int = MESSAGE_WIDTH) -> str:
+    """The first mandatory violation, else the error, else the first violation: one line."""
+    if result.mandatory_violations:
+        violation = result.mandatory_violations[0]
+        message = f"{violation.policy}: {violation.message}"
+    elif result.error:
+        message = result.error
+    elif result.violations:
+        violation = result.violations[0]
+        message = f"{violation.policy} ({violation.level}): {violation.message}"
+    else:
+        message = ""
+    return truncate(" ".join(message.split()), width)
+
+
+def truncate(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def report_json(outcome: RunOutcome, *, action: Action, plan: Plan) -> dict[str, Any]:
+    summary = outcome.summary().to_json()
+    summary["resumedStacks"] = [r.name for r in outcome.results if r.name in outcome.resumed]
+    return {
+        "action": action,
+        "runId": outcome.run_id,
+        "stacks": [result.to_json() for result in outcome.results],
+        "excluded": [exclusion.to_json() for exclusion in plan.excluded],
+        "summary": summary,
+    }
+
+
+def write_json_report(
+    outcome: RunOutcome, path: str | os.PathLike[str], *, action: Action, plan: Plan
+) -> None:
+    """Write the report atomically: a reader sees the old file or the whole new one."""
+    target = Path(path)
+    text = json.dumps(report_json(outcome, action=action, plan=plan), indent=2) + "\n"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+class RichProgress:
+    """A progress bar for `run_plan(..., progress=bar)`: total = stacks, one step per finish.
+
+    with RichProgress(len(plan.stacks), console=console) as bar:
+        outcome = run_plan(plan, runner, options, ledger=ledger, progress=bar)
+    """
+
+    def __init__(
+        self, total: int, *, console: Console | None = None, label: str = "stacks"
+    ) -> None:
+        self.total = total
+        self.label = label
+        self._progress = Progress(
+            TextColumn("{task.description}", markup=False),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        )
+        self._task: TaskID | None = None
+
+    def __enter__(self) -> RichProgress:
+        self._progress.start()
+        self._task = self._progress.add_task(self._describe(Tally(self.total)), total=self.total)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._progress.stop()
+
+    def __call__(self, result: StackResult, tally: Tally) -> None:
+        if self._task is None:
+            raise RuntimeError("RichProgress is used outside its `with` block")
+        self._progress.update(self._task, completed=tally.done, description=self._describe(tally))
+
+    def _describe(self, tally: Tally) -> str:
+        return f"{self.label}: {tally.describe()}"

@@ -1,0 +1,203 @@
+"""The run ledger: whole lines, fsynced, readable after a kill, resume-relevant queries."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from stacks.ledger import Ledger, fingerprint, result_from_json
+from stacks.model import PlannedStack, StackResult, Violation
+
+
+def planned(name: str = "source-1", **config) -> PlannedStack:
+    base = {"org-logging:role": "source", "aws:region": "eu-west-1", "org-logging:regions": ["a"]}
+    return PlannedStack(name, "source", "333333333333", "eu-west-1", {**base, **config})
+
+
+def result(stack: PlannedStack, status="passed", **fields) -> StackResult:
+    return StackResult.for_stack(stack, status, **fields)
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> Ledger:
+    return Ledger(tmp_path / "state" / "ledger.jsonl")
+
+
+def test_a_record_is_one_json_line_with_the_documented_keys(ledger):
+    stack = planned()
+    outcome = result(stack, resources=4, changes={"create": 4})
+    ledger.record("run-1", "up", stack, outcome)
+
+    (line,) = ledger.path.read_text().splitlines()
+    record = json.loads(line)
+    assert list(record) == ["runId", "action", "stack", "fingerprint", "status", "result", "at"]
+    assert record["runId"] == "run-1"
+    assert record["stack"] == "source-1"
+    assert record["fingerprint"] == fingerprint(stack)
+    assert record["status"] == "passed"
+    assert record["result"] == outcome.to_json()
+    assert record["at"].endswith("+00:00")
+
+
+def test_completed_returns_passed_stacks_with_fingerprint_and_result(ledger):
+    passed, failed = planned("a"), planned("b")
+    ledger.record("run-1", "up", passed, result(passed, resources=2))
+    ledger.record("run-1", "up", failed, result(failed, "failed", error="denied"))
+
+    done = ledger.completed("up")
+    assert list(done) == ["a"]
+    assert done["a"] == (fingerprint(passed), result(passed, resources=2).to_json())
+    assert ledger.completed("preview") == {}
+
+
+def test_the_latest_record_of_a_stack_wins(ledger):
+    stack = planned()
+    ledger.record("run-1", "up", stack, result(stack))
+    ledger.record("run-2", "up", stack, result(stack, "error", error="throttled"))
+    assert ledger.completed("up") == {}
+    ledger.record("run-3", "up", stack, result(stack))
+    assert list(ledger.completed("up")) == ["source-1"]
+
+
+def test_a_later_destroy_makes_an_up_pass_stale_and_the_reverse(ledger):
+    stack = planned()
+    ledger.record("run-1", "up", stack, result(stack))
+    ledger.record("run-2", "destroy", stack, result(stack, "failed", error="in use"))
+    assert ledger.completed("up") == {}
+    ledger.record("run-3", "destroy", stack, result(stack))
+    assert list(ledger.completed("destroy")) == ["source-1"]
+    ledger.record("run-4", "up", stack, result(stack))
+    assert ledger.completed("destroy") == {}
+    ledger.record("run-5", "preview", stack, result(stack))
+    assert list(ledger.completed("up")) == ["source-1"]  # a preview changes nothing
+
+
+def test_a_missing_ledger_is_empty(ledger):
+    assert ledger.completed("up") == {}
+    assert ledger.last_run_id("up") is None
+    assert list(ledger.records()) == []
+
+
+def test_a_torn_last_line_is_skipped_and_the_next_record_stays_whole(ledger):
+    a, b = planned("a"), planned("b")
+    ledger.record("run-1", "up", a, result(a))
+    with open(ledger.path, "ab") as file:
+        file.write(b'{"runId":"run-1","action":"up","stack":"b","fingerp')  # killed mid-write
+
+    assert list(ledger.completed("up")) == ["a"]
+    ledger.record("run-2", "up", b, result(b))
+    assert sorted(ledger.completed("up")) == ["a", "b"]
+    assert ledger.path.read_bytes().endswith(b"\n")
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        b"not json at all",
+        b"\xff\xfe\x00 binary",
+        b"[1, 2, 3]",
+        b'"a string"',
+        b"{}",
+        b'{"runId":"r","action":"up","stack":"x","fingerprint":"f","status":"passed",'
+        b'"result":{"name":"x"},"at":"t"}',
+        b'{"runId":"r","action":"up","stack":"x","fingerprint":"f","status":"maybe",'
+        b'"result":{"name":"x","role":"source","accountId":"1","region":"r","status":"maybe"},'
+        b'"at":"t"}',
+        b'{"runId":"r","action":"up","stack":"y","fingerprint":"f","status":"passed",'
+        b'"result":{"name":"x","role":"source","accountId":"1","region":"r","status":"passed"},'
+        b'"at":"t"}',
+        b'{"runId":7,"action":"up","stack":"x","fingerprint":"f","status":"passed",'
+        b'"result":{"name":"x","role":"source","accountId":"1","region":"r","status":"passed"},'
+        b'"at":"t"}',
+    ],
+)
+def test_garbage_lines_are_skipped(ledger, garbage):
+    a = planned("a")
+    ledger.record("run-1", "up", a, result(a))
+    with open(ledger.path, "ab") as file:
+        file.write(garbage + b"\n\n")
+    b = planned("b")
+    ledger.record("run-2", "up", b, result(b))
+    assert sorted(ledger.completed("up")) == ["a", "b"]
+    assert [r["stack"] for r in ledger.records()] == ["a", "b"]
+
+
+def test_last_run_id_is_the_latest_run_of_that_action(ledger):
+    stack = planned()
+    ledger.record("run-1", "up", stack, result(stack))
+    ledger.record("run-2", "preview", stack, result(stack))
+    ledger.record("run-3", "up", stack, result(stack, "failed"))
+    assert ledger.last_run_id("up") == "run-3"
+    assert ledger.last_run_id("preview") == "run-2"
+    assert ledger.last_run_id("destroy") is None
+
+
+def test_records_from_many_threads_are_all_whole_lines(ledger):
+    long_error = "x" * 20_000  # larger than any write buffer
+    stacks = [planned(f"s{i}") for i in range(16)]
+
+    def write(stack: PlannedStack) -> None:
+        for run in range(25):
+            ledger.record(f"run-{run}", "up", stack, result(stack, "error", error=long_error))
+
+    threads = [threading.Thread(target=write, args=(stack,)) for stack in stacks]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    lines = ledger.path.read_bytes().split(b"\n")
+    assert lines[-1] == b""
+    assert len(lines) - 1 == 16 * 25
+    assert all(json.loads(line)["result"]["error"] == long_error for line in lines[:-1])
+
+
+def test_every_record_is_fsynced(ledger, monkeypatch):
+    synced: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd)))
+    stack = planned()
+    ledger.record("run-1", "up", stack, result(stack))
+    ledger.record("run-1", "up", stack, result(stack))
+    assert len(synced) >= 2  # each line (and the new file's directory once)
+
+
+def test_the_fingerprint_ignores_key_order_and_sees_every_value():
+    one = planned(**{"org-logging:a": 1, "org-logging:b": [1, 2]})
+    reordered = PlannedStack(
+        one.name, one.role, one.account_id, one.region, dict(reversed(list(one.config.items())))
+    )
+    assert fingerprint(one) == fingerprint(reordered)
+    assert fingerprint(one) != fingerprint(planned(**{"org-logging:a": 1, "org-logging:b": [2, 1]}))
+    assert fingerprint(one) != fingerprint(
+        planned(**{"org-logging:a": "1", "org-logging:b": [1, 2]})
+    )
+    assert len(fingerprint(one)) == 64
+
+
+def test_result_from_json_inverts_to_json():
+    stack = planned()
+    original = result(
+        stack,
+        "failed",
+        resources=7,
+        violations=[Violation("p", "mandatory", "bad", "urn:x")],
+        error="policy violated",
+        changes={"create": 2, "same": 5},
+    )
+    assert result_from_json(original.to_json()) == original
+
+
+def test_a_changed_program_changes_every_fingerprint(tmp_path):
+    from stacks.ledger import program_digest
+
+    (tmp_path / "components").mkdir()
+    (tmp_path / "Pulumi.yaml").write_text("name: org-logging\n")
+    (tmp_path / "components" / "naming.py").write_text("PREFIX = 'a'\n")
+    before = program_digest.__wrapped__(tmp_path)
+    (tmp_path / "components" / "naming.py").write_text("PREFIX = 'b'\n")
+    assert program_digest.__wrapped__(tmp_path) != before
