@@ -1,0 +1,373 @@
+"""`python -m stacks`: plan, preview, up and destroy org-logging across the organization.
+
+Exit codes: 0 every stack passed; 1 a stack failed or a mandatory policy was violated;
+2 usage, settings or discovery errors (nothing ran).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from components.settings import SettingsError
+from stacks.discovery import (
+    DiscoveryError,
+    Organization,
+    build_plan,
+    discover,
+    organizations_client,
+)
+from stacks.ledger import Ledger
+from stacks.model import Plan
+from stacks.orchestrator import RunOptions, new_run_id, run_plan
+from stacks.orgsettings import OrgSettings, load_org_settings
+from stacks.render import PROJECT_DIR
+from stacks.report import RichProgress, exit_code, problems_table, summary_table, write_json_report
+from stacks.runners import DEFAULT_ROLE_NAME, AutomationRunner, OfflineRunner, pack_config
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+GITHUB_MATRIX_MAX_JOBS = 256
+STACKS_PER_SHARD = 100
+
+
+class UsageError(Exception):
+    """A bad flag value: exit 2 with the message."""
+
+
+def default_state_dir() -> Path:
+    """Outside the repo: generated stack config, ledger, reports and the local backend."""
+    if os.environ.get("ORG_LOGGING_STATE_DIR"):
+        return Path(os.environ["ORG_LOGGING_STATE_DIR"])
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "org-logging"
+
+
+def parse_shard(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    try:
+        index, count = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise UsageError(f"--shard {text!r} must look like i/n, e.g. 2/8") from None
+    if count < 1 or not 1 <= index <= count:
+        raise UsageError(f"--shard {text!r} must satisfy 1 <= i <= n")
+    return index, count
+
+
+# --------------------------------------------------------------------------------------------
+# Arguments
+# --------------------------------------------------------------------------------------------
+
+
+def _discovery_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--settings",
+        default=str(PROJECT_DIR / "stacks" / "org.yaml"),
+        metavar="FILE",
+        help="the organization's settings file (default: stacks/org.yaml)",
+    )
+    parser.add_argument(
+        "--endpoint-url",
+        metavar="URL",
+        help="Organizations API endpoint, e.g. an emulator (boto3's AWS_ENDPOINT_URL works too)",
+    )
+    parser.add_argument(
+        "--shard",
+        metavar="I/N",
+        help="run only shard I of N (1-based): every stack is in exactly one shard",
+    )
+    parser.add_argument(
+        "--roles",
+        metavar="ROLES",
+        help="only these roles, comma-separated (log-archive,management,source)",
+    )
+
+
+def _run_arguments(parser: argparse.ArgumentParser, action: str) -> None:
+    _discovery_arguments(parser)
+    parser.add_argument("--report", metavar="FILE", help="write the JSON report here")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        metavar="N",
+        help="stacks at once (default: CPU count offline, 8 otherwise)",
+    )
+    parser.add_argument(
+        "--max-failures",
+        type=int,
+        metavar="N",
+        help="stop starting stacks once more than N have failed (default: no limit)",
+    )
+    parser.add_argument(
+        "--retries",
+        type=int,
+        default=5,
+        metavar="N",
+        help="attempts for throttling and stack-lock conflicts, with jittered backoff (default 5)",
+    )
+    parser.add_argument(
+        "--state-dir",
+        metavar="DIR",
+        help="generated stack config, run ledger, reports, local backend "
+        "(default: $ORG_LOGGING_STATE_DIR or ~/.local/state/org-logging)",
+    )
+    parser.add_argument(
+        "--backend-url",
+        metavar="URL",
+        help="Pulumi backend (default: $PULUMI_BACKEND_URL, else a file backend in the state dir)",
+    )
+    parser.add_argument(
+        "--role-name",
+        default=DEFAULT_ROLE_NAME,
+        metavar="NAME",
+        help="role assumed in each member account via aws:assumeRoles "
+        f"(default {DEFAULT_ROLE_NAME}; '' to use the current credentials everywhere)",
+    )
+    if action in ("preview", "up"):
+        parser.add_argument(
+            "--policy-pack",
+            action="append",
+            default=[],
+            metavar="DIR",
+            help="run this policy pack too (repeatable), e.g. --policy-pack policy",
+        )
+    if action == "preview":
+        parser.add_argument(
+            "--offline",
+            action="store_true",
+            help="no cloud, no CLI: render each stack under mocks and judge it with the pack",
+        )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            metavar="N",
+            help="offline render processes (default: CPU count)",
+        )
+    if action == "up":
+        parser.add_argument(
+            "--resume",
+            action="store_true",
+            help="skip stacks the previous run already brought up with the same config",
+        )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m stacks",
+        description="Enroll every account and region of an AWS Organization in org-logging.",
+        epilog="Exit codes: 0 ok; 1 failed stacks or mandatory policy violations; "
+        "2 usage, settings or discovery errors.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    plan = commands.add_parser(
+        "plan",
+        help="discover the organization and print the stacks to run",
+        description="Discover the organization and print the stack matrix: log-archive, "
+        "management, then one source stack per active account x enrolled region.",
+    )
+    _discovery_arguments(plan)
+    output = plan.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print the plan as JSON")
+    output.add_argument(
+        "--format",
+        choices=("table", "json", "github-matrix"),
+        default="table",
+        help="table (default), json, or a GitHub Actions matrix of shards",
+    )
+    plan.add_argument(
+        "--shards",
+        type=int,
+        metavar="N",
+        help=f"github-matrix: number of shards (default: one per {STACKS_PER_SHARD} stacks, "
+        f"at most {GITHUB_MATRIX_MAX_JOBS})",
+    )
+
+    for action, summary in (
+        ("preview", "preview every stack (with --offline: without cloud or CLI)"),
+        ("up", "deploy every stack, in order, with bounded concurrency"),
+        ("destroy", "destroy every stack, sources first"),
+    ):
+        sub = commands.add_parser(
+            action, help=summary, description=summary[0].upper() + summary[1:] + "."
+        )
+        _run_arguments(sub, action)
+
+    demo = commands.add_parser(
+        "demo",
+        help="emulate an organization on 127.0.0.1, plan it and preview it offline",
+        description="Start an AWS emulator (moto) on 127.0.0.1 with a sample organization, "
+        "plan and preview it offline, and write the report and a topology page.",
+    )
+    demo.add_argument(
+        "--out", default="out/demo", metavar="DIR", help="where to write (default out/demo)"
+    )
+    demo.add_argument(
+        "--extra-accounts",
+        type=int,
+        default=0,
+        metavar="N",
+        help="add N more accounts to the sample organization",
+    )
+    demo.add_argument("--workers", type=int, metavar="N", help="render processes (default: CPUs)")
+    return parser
+
+
+# --------------------------------------------------------------------------------------------
+# Commands
+# --------------------------------------------------------------------------------------------
+
+
+def discover_plan(args: argparse.Namespace) -> tuple[OrgSettings, Organization, Plan]:
+    settings = load_org_settings(args.settings)
+    client = organizations_client(args.endpoint_url, region=settings.home_region)
+    org = discover(client, tag_key=settings.exclude.opt_out_tag)
+    return settings, org, narrow(build_plan(settings, org), args)
+
+
+def narrow(plan: Plan, args: argparse.Namespace) -> Plan:
+    if getattr(args, "roles", None):
+        roles = [r.strip() for r in args.roles.split(",") if r.strip()]
+        unknown = sorted(set(roles) - {"log-archive", "management", "source"})
+        if unknown:
+            raise UsageError(f"--roles {args.roles!r}: unknown role {', '.join(unknown)}")
+        plan = plan.only(roles)
+    shard = parse_shard(getattr(args, "shard", None))
+    if shard:
+        plan = plan.shard(*shard)
+    return plan
+
+
+def plan_table(plan: Plan) -> Table:
+    table = Table(title=f"{len(plan.stacks)} stacks")
+    for column in ("stack", "role", "account", "region"):
+        table.add_column(column)
+    for stack in plan.stacks:
+        table.add_row(stack.name, stack.role, stack.account_id, stack.region)
+    return table
+
+
+def excluded_table(plan: Plan) -> Table:
+    table = Table(title=f"{len(plan.excluded)} accounts excluded")
+    table.add_column("account")
+    table.add_column("reason")
+    for exclusion in plan.excluded:
+        table.add_row(exclusion.account_id, exclusion.reason)
+    return table
+
+
+def github_matrix(plan: Plan, shards: int | None) -> dict[str, Any]:
+    count = shards or max(1, math.ceil(len(plan.stacks) / STACKS_PER_SHARD))
+    if not 1 <= count <= GITHUB_MATRIX_MAX_JOBS:
+        raise UsageError(f"--shards {count} must be from 1 to {GITHUB_MATRIX_MAX_JOBS}")
+    return {
+        "include": [
+            {"shard": f"{i}/{count}", "stacks": len(plan.shard(i, count).stacks)}
+            for i in range(1, count + 1)
+        ]
+    }
+
+
+def command_plan(args: argparse.Namespace, out: Console) -> int:
+    _, _, plan = discover_plan(args)
+    if args.json or args.format == "json":
+        print(json.dumps(plan.to_json(), indent=2, sort_keys=False))
+    elif args.format == "github-matrix":
+        print(json.dumps(github_matrix(plan, args.shards)))
+    else:
+        out.print(plan_table(plan))
+        out.print(excluded_table(plan))
+    return EXIT_OK
+
+
+def run_action(
+    action: str,
+    plan: Plan,
+    runner: Any,
+    *,
+    args: argparse.Namespace,
+    state_dir: Path,
+    out: Console,
+    err: Console,
+) -> int:
+    run_id = new_run_id()
+    options = RunOptions(
+        action=action,  # type: ignore[arg-type]
+        concurrency=args.concurrency or (os.cpu_count() or 1),
+        max_failures=args.max_failures,
+        retries=args.retries,
+        resume=bool(getattr(args, "resume", False)),
+        run_id=run_id,
+    )
+    ledger = Ledger(state_dir / "ledger.jsonl")
+    with RichProgress(len(plan.stacks), console=err, label=action) as bar:
+        outcome = run_plan(plan, runner, options, ledger=ledger, progress=bar)
+    report = Path(args.report) if args.report else state_dir / "reports" / f"{action}-{run_id}.json"
+    write_json_report(outcome, report, action=action, plan=plan)  # type: ignore[arg-type]
+    out.print(summary_table(outcome))
+    if any(r.status != "passed" or r.violations for r in outcome.results):
+        out.print(problems_table(outcome, limit=50))
+    out.print(f"report: {report}")
+    return exit_code(outcome)
+
+
+def command_run(action: str, args: argparse.Namespace, out: Console, err: Console) -> int:
+    state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
+    settings, org, plan = discover_plan(args)
+    if getattr(args, "offline", False):
+        runner_context: Any = OfflineRunner(
+            org=org.facts(),
+            policy_config=pack_config(settings.name_prefix, settings.values.get("scpTargets", ())),
+            workers=args.workers,
+        )
+        with runner_context as runner:
+            return run_action(
+                action, plan, runner, args=args, state_dir=state_dir, out=out, err=err
+            )
+    runner = AutomationRunner(
+        state_dir=state_dir,
+        management_account_id=org.management_account_id,
+        backend_url=args.backend_url or os.environ.get("PULUMI_BACKEND_URL"),
+        role_name=args.role_name,
+        policy_packs=tuple(getattr(args, "policy_pack", ()) or ()),
+    )
+    try:
+        runner.prepare()
+    except Exception as error:
+        raise UsageError(f"cannot run the Pulumi CLI: {error}") from None
+    if args.concurrency is None:
+        args.concurrency = 8
+    return run_action(action, plan, runner, args=args, state_dir=state_dir, out=out, err=err)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    # In CI logs (no terminal) rich would wrap tables at 80 columns.
+    out = Console(width=None if sys.stdout.isatty() else 160)
+    err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
+    try:
+        if args.command == "plan":
+            return command_plan(args, out)
+        if args.command == "demo":
+            from stacks.demo import run_demo
+
+            return run_demo(args, out, err)
+        return command_run(args.command, args, out, err)
+    except (SettingsError, DiscoveryError, UsageError) as error:
+        err.print("[bold red]error:[/]", escape(str(error)), highlight=False)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""`python -m stacks demo`: the embedded default. An emulated organization on 127.0.0.1,
+discovered, planned and previewed offline: the same path a real organization takes, minus AWS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+import yaml
+from rich.console import Console
+
+from stacks.cli import excluded_table, plan_table, run_action
+from stacks.diagram import topology_markdown
+from stacks.discovery import build_plan, discover, organizations_client
+from stacks.emulator import Emulator, fake_credentials, sample_org, sample_settings
+from stacks.orgsettings import load_org_settings
+from stacks.runners import OfflineRunner, pack_config
+
+
+def run_demo(args: argparse.Namespace, out: Console, err: Console) -> int:
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with fake_credentials(), Emulator() as emulator:
+        err.print(f"AWS emulator (moto) on {emulator.endpoint_url}")
+        sample = sample_org(emulator, extra_accounts=args.extra_accounts)
+        settings_file = out_dir / "org.yaml"
+        settings_file.write_text(
+            "# The demo organization's settings (generated; see stacks/org.yaml)\n"
+            + yaml.safe_dump(sample_settings(sample), sort_keys=False)
+        )
+        settings = load_org_settings(settings_file)
+        client = organizations_client(emulator.endpoint_url, region=settings.home_region)
+        org = discover(client, tag_key=settings.exclude.opt_out_tag)
+        plan = build_plan(settings, org)
+        (out_dir / "plan.json").write_text(json.dumps(plan.to_json(), indent=2) + "\n")
+        out.print(plan_table(plan))
+        out.print(excluded_table(plan))
+        run_args = argparse.Namespace(
+            concurrency=args.workers or os.cpu_count() or 1,
+            max_failures=None,
+            retries=3,
+            report=str(out_dir / "report.json"),
+        )
+        with OfflineRunner(
+            org=org.facts(),
+            policy_config=pack_config(settings.name_prefix),
+            workers=args.workers,
+        ) as runner:
+            code = run_action(
+                "preview",
+                plan,
+                runner,
+                args=run_args,
+                state_dir=out_dir / "state",
+                out=out,
+                err=err,
+            )
+        topology = out_dir / "topology.md"
+        topology.write_text(topology_markdown(org, plan))
+    out.print(f"settings: {settings_file}\nplan: {out_dir / 'plan.json'}\ntopology: {topology}")
+    return code

@@ -1,0 +1,332 @@
+"""The StackRunner seam (DESIGN §8): the Automation API for real use, an offline runner for CI
+and the demo. The orchestrator drives either the same way.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import re
+import threading
+import time
+from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import yaml
+
+from components import naming
+from stacks.analyzer import AnalyzerClient, PolicyConfig
+from stacks.model import Action, PlannedStack, RetryableError, StackResult, Violation
+from stacks.offline import preview_stack
+from stacks.render import PROJECT_DIR, OrgFacts
+
+AWS_PLUGIN_VERSION = "7.51.1"
+DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
+
+
+def pack_config(
+    name_prefix: str, scp_targets: list[str] | tuple[str, ...] = ()
+) -> dict[str, PolicyConfig]:
+    """The policy-pack config our own stacks are judged with."""
+    config = {
+        name: PolicyConfig(properties={"namePrefix": name_prefix})
+        for name in (
+            "s3-bucket-naming",
+            "log-replication-preserves-history",
+            "central-bucket-hardened",
+            "log-delivery-prefix",
+        )
+    }
+    if scp_targets:
+        config["scp-presence"] = PolicyConfig(properties={"targets": list(scp_targets)})
+    return config
+
+
+# --------------------------------------------------------------------------------------------
+# Offline: render under mocks in worker processes, judge with one pack over the protocol
+# --------------------------------------------------------------------------------------------
+
+_worker_client: AnalyzerClient | None = None
+_worker_org: OrgFacts | None = None
+
+
+def _start_worker(port: int, org: OrgFacts | None) -> None:
+    global _worker_client, _worker_org
+    _worker_client = AnalyzerClient.attach(port)
+    _worker_client.start()
+    _worker_org = org
+
+
+def _preview_in_worker(name: str, config: dict[str, Any]) -> StackResult:
+    assert _worker_client is not None
+    return preview_stack(name, config, _worker_client, org=_worker_org)
+
+
+class OfflineRunner:
+    """`preview --offline`: no cloud, no CLI. The pack starts once; every core renders.
+
+    Rendering is CPU-bound Python, so stacks render in `workers` processes; each talks to the
+    one pack over gRPC. Use as a context manager.
+    """
+
+    def __init__(
+        self,
+        *,
+        org: OrgFacts | None,
+        policy_config: Mapping[str, PolicyConfig],
+        workers: int | None = None,
+        pack_dir: Path = PROJECT_DIR / "policy",
+    ) -> None:
+        self.org = org
+        self.policy_config = policy_config
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        self.pack_dir = pack_dir
+        self._pack: AnalyzerClient | None = None
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> OfflineRunner:
+        self._pack = AnalyzerClient(self.pack_dir)
+        self._pack.start()
+        try:
+            self._pack.configure(self.policy_config)
+            # spawn, not fork: forking a process that holds gRPC channels is unsafe.
+            self._pool = ProcessPoolExecutor(
+                self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_worker,
+                initargs=(self._pack.port, self.org),
+            )
+        except BaseException:
+            self._pack.close()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._pack is not None:
+            self._pack.close()
+
+    def run(self, stack: PlannedStack, action: Action) -> StackResult:
+        if action != "preview":
+            raise ValueError(f"the offline runner only previews; {action!r} needs the Pulumi CLI")
+        assert self._pool is not None, "use OfflineRunner as a context manager"
+        started = time.perf_counter()
+        result = self._pool.submit(_preview_in_worker, stack.name, dict(stack.config)).result()
+        result.duration_seconds = time.perf_counter() - started
+        return result
+
+
+# --------------------------------------------------------------------------------------------
+# Automation API: the real engine
+# --------------------------------------------------------------------------------------------
+
+# Errors worth another attempt: AWS throttling, and a stack lock held by another update.
+RETRYABLE = re.compile(
+    r"Throttling|ThrottlingException|Rate exceeded|TooManyRequests|RequestLimitExceeded|"
+    r"SlowDown|conflict: Another update is currently in progress|ConcurrentUpdateError|"
+    r"the stack is currently locked",
+    re.IGNORECASE,
+)
+
+
+def is_retryable(error: BaseException) -> bool:
+    from pulumi.automation import ConcurrentUpdateError
+
+    return isinstance(error, ConcurrentUpdateError) or bool(RETRYABLE.search(str(error)))
+
+
+def assume_role_config(stack: PlannedStack, role_name: str, management_account_id: str) -> Any:
+    """Member accounts are reached by assuming `role_name`; the management account is where
+    the automation's own credentials are."""
+    if not role_name or stack.account_id == management_account_id:
+        return None
+    return [
+        {
+            "roleArn": naming.iam_role_arn(stack.region, stack.account_id, role_name),
+            "sessionName": f"org-logging-{stack.name}"[:64],
+        }
+    ]
+
+
+class AutomationRunner:
+    """Runs each stack with the Automation API (`LocalWorkspace` on this project).
+
+    The generated per-stack config files live in `state_dir/config`, never in the repo: every
+    operation gets `--config-file`. The backend is `backend_url` (default: a file backend in
+    the state dir).
+    """
+
+    def __init__(
+        self,
+        *,
+        state_dir: Path,
+        management_account_id: str,
+        backend_url: str | None = None,
+        role_name: str = DEFAULT_ROLE_NAME,
+        policy_packs: tuple[str, ...] = (),
+        env: Mapping[str, str] | None = None,
+        pulumi_command: Any = None,
+    ) -> None:
+        self.state_dir = state_dir
+        self.config_dir = state_dir / "config"
+        self.log_dir = state_dir / "logs"
+        self.backend_url = backend_url or (state_dir / "backend").resolve().as_uri()
+        self.management_account_id = management_account_id
+        self.role_name = role_name
+        self.policy_packs = tuple(str(Path(p).resolve()) for p in policy_packs)
+        self.env = {
+            "PULUMI_BACKEND_URL": self.backend_url,
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            **(env or {}),
+        }
+        self.pulumi_command = pulumi_command
+        self._init_lock = threading.Lock()
+
+    # -- once, before the fan-out -------------------------------------------------------------
+
+    def prepare(self) -> None:
+        """Check the CLI, log in, and make sure the aws plugin is installed once."""
+        for directory in (self.config_dir, self.log_dir):
+            directory.mkdir(parents=True, exist_ok=True)
+        if self.backend_url.startswith("file://"):
+            Path(self.backend_url.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
+            if "PULUMI_CONFIG_PASSPHRASE" not in {**os.environ, **self.env} and (
+                "PULUMI_CONFIG_PASSPHRASE_FILE" not in {**os.environ, **self.env}
+            ):
+                raise RuntimeError(
+                    "a file backend needs PULUMI_CONFIG_PASSPHRASE (or _FILE) for stack secrets"
+                )
+        workspace = self._workspace()
+        installed = {(p.name, p.version) for p in workspace.list_plugins()}
+        if ("aws", AWS_PLUGIN_VERSION) not in installed:
+            workspace.install_plugin("aws", f"v{AWS_PLUGIN_VERSION}")
+
+    def _workspace(self) -> Any:
+        from pulumi import automation as auto
+
+        return auto.LocalWorkspace(
+            work_dir=str(PROJECT_DIR),
+            env_vars=self.env,
+            pulumi_command=self.pulumi_command,
+        )
+
+    # -- one stack ----------------------------------------------------------------------------
+
+    def config_file(self, stack: PlannedStack) -> Path:
+        return self.config_dir / f"Pulumi.{stack.name}.yaml"
+
+    def write_config(self, stack: PlannedStack) -> Path:
+        """The stack's config file, keeping any secrets-provider keys the CLI put in it."""
+        path = self.config_file(stack)
+        existing: dict[str, Any] = {}
+        if path.exists():
+            existing = yaml.safe_load(path.read_text()) or {}
+        config = dict(stack.config)
+        assume = assume_role_config(stack, self.role_name, self.management_account_id)
+        if assume:
+            config["aws:assumeRoles"] = assume
+        document = {k: v for k, v in existing.items() if k != "config"}
+        document["config"] = config
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(yaml.safe_dump(document, sort_keys=True))
+        os.replace(temporary, path)
+        return path
+
+    def _select(self, stack: PlannedStack) -> Any:
+        from pulumi import automation as auto
+
+        workspace = self._workspace()
+        with self._init_lock:
+            try:
+                selected = auto.Stack.select(stack.name, workspace)
+            except auto.StackNotFoundError:
+                selected = auto.Stack.create(stack.name, workspace)
+                self._adopt_generated_config(stack)
+        return selected
+
+    def _adopt_generated_config(self, stack: PlannedStack) -> None:
+        """`pulumi stack init` saves a new stack's secrets salt into stackConfigDir (stacks/):
+        move it into our config file so nothing generated stays in the repo."""
+        generated = PROJECT_DIR / "stacks" / f"Pulumi.{stack.name}.yaml"
+        if not generated.exists():
+            return
+        keys = yaml.safe_load(generated.read_text()) or {}
+        path = self.config_file(stack)
+        document = (yaml.safe_load(path.read_text()) or {}) if path.exists() else {}
+        document.update({k: v for k, v in keys.items() if k != "config"})
+        path.write_text(yaml.safe_dump(document, sort_keys=True))
+        generated.unlink()
+
+    def run(self, stack: PlannedStack, action: Action) -> StackResult:
+        from pulumi import automation as auto
+
+        started = time.perf_counter()
+        self.write_config(stack)
+        log = self.log_dir / f"{stack.name}.{action}.log"
+        violations: list[Violation] = []
+
+        def on_event(event: Any) -> None:
+            policy = getattr(event, "policy_event", None)
+            if policy is not None:
+                violations.append(
+                    Violation(
+                        policy=policy.policy_name,
+                        level=policy.enforcement_level.lower(),
+                        message=policy.message,
+                        resource=policy.resource_urn or "",
+                    )
+                )
+
+        try:
+            selected = self._select(stack)
+            self.write_config(stack)
+            common = {
+                "config_file": str(self.config_file(stack)),
+                "on_event": on_event,
+                "color": "never",
+            }
+            with log.open("w") as output:
+                common["on_output"] = lambda line: output.write(line + "\n")
+                if action == "preview":
+                    outcome = selected.preview(policy_packs=list(self.policy_packs), **common)
+                    changes = dict(outcome.change_summary)
+                elif action == "up":
+                    outcome = selected.up(policy_packs=list(self.policy_packs), **common)
+                    changes = dict(outcome.summary.resource_changes or {})
+                else:
+                    outcome = selected.destroy(**common)
+                    changes = dict(outcome.summary.resource_changes or {})
+        except auto.CommandError as error:
+            if is_retryable(error):
+                raise RetryableError(str(error)) from error
+            return StackResult.for_stack(
+                stack,
+                "failed",
+                violations=violations,
+                error=_last_lines(str(error)) + f" (full log: {log})",
+                duration_seconds=time.perf_counter() - started,
+            )
+        failed = any(v.level == "mandatory" for v in violations)
+        resources = sum(count for kind, count in changes.items() if kind != "delete")
+        return StackResult.for_stack(
+            stack,
+            "failed" if failed else "passed",
+            resources=resources,
+            violations=violations,
+            changes=changes,
+            duration_seconds=time.perf_counter() - started,
+        )
+
+
+def _last_lines(text: str, count: int = 12) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return "\n".join(lines[-count:])
