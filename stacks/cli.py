@@ -95,6 +95,11 @@ def _discovery_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _run_arguments(parser: argparse.ArgumentParser, action: str) -> None:
     _discovery_arguments(parser)
+    parser.add_argument(
+        "--plan",
+        metavar="FILE",
+        help="run a plan saved with `plan --json` instead of discovering the organization",
+    )
     parser.add_argument("--report", metavar="FILE", help="write the JSON report here")
     parser.add_argument(
         "--concurrency",
@@ -321,13 +326,47 @@ def run_action(
     return exit_code(outcome)
 
 
+def _management_account(plan: Plan) -> str:
+    for stack in plan.stacks:
+        return str(stack.config.get("org-logging:managementAccountId", ""))
+    return ""
+
+
+def plan_pack_config(plan: Plan) -> dict[str, Any]:
+    """The pack config our stacks are judged with: the plan's prefix and SCP targets."""
+    config = plan.stacks[0].config if plan.stacks else {}
+    return pack_config(
+        str(config.get("org-logging:namePrefix", "")),
+        next(
+            (
+                s.config["org-logging:scpTargets"]
+                for s in plan.stacks
+                if "org-logging:scpTargets" in s.config
+            ),
+            (),
+        ),
+    )
+
+
+def load_plan(path: str) -> Plan:
+    try:
+        return Plan.from_json(json.loads(Path(path).read_text()))
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise UsageError(f"--plan {path}: not a plan saved with `plan --json` ({error})") from None
+
+
 def command_run(action: str, args: argparse.Namespace, out: Console, err: Console) -> int:
     state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
-    settings, org, plan = discover_plan(args)
+    if args.plan:
+        plan = narrow(load_plan(args.plan), args)
+        org_facts, management_account_id = None, _management_account(plan)
+    else:
+        _, org, plan = discover_plan(args)
+        org_facts, management_account_id = org.facts(), org.management_account_id
     if getattr(args, "offline", False):
         runner_context: Any = OfflineRunner(
-            org=org.facts(),
-            policy_config=pack_config(settings.name_prefix, settings.values.get("scpTargets", ())),
+            org=org_facts,
+            policy_config=plan_pack_config(plan),
             workers=args.workers,
         )
         with runner_context as runner:
@@ -336,7 +375,7 @@ def command_run(action: str, args: argparse.Namespace, out: Console, err: Consol
             )
     runner = AutomationRunner(
         state_dir=state_dir,
-        management_account_id=org.management_account_id,
+        management_account_id=management_account_id,
         backend_url=args.backend_url or os.environ.get("PULUMI_BACKEND_URL"),
         role_name=args.role_name,
         policy_packs=tuple(getattr(args, "policy_pack", ()) or ()),

@@ -12,12 +12,12 @@ from pathlib import Path
 import yaml
 from rich.console import Console
 
-from stacks.cli import excluded_table, plan_table, run_action
+from stacks.cli import excluded_table, plan_pack_config, plan_table, run_action
 from stacks.diagram import topology_markdown
 from stacks.discovery import build_plan, discover, organizations_client
 from stacks.emulator import Emulator, fake_credentials, sample_org, sample_settings
 from stacks.orgsettings import load_org_settings
-from stacks.runners import OfflineRunner, pack_config
+from stacks.runners import OfflineRunner
 
 
 def run_demo(args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -46,7 +46,7 @@ def run_demo(args: argparse.Namespace, out: Console, err: Console) -> int:
         )
         with OfflineRunner(
             org=org.facts(),
-            policy_config=pack_config(settings.name_prefix),
+            policy_config=plan_pack_config(plan),
             workers=args.workers,
         ) as runner:
             code = run_action(

@@ -72,6 +72,17 @@ class Plan:
             "excluded": [exclusion.to_json() for exclusion in self.excluded],
         }
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Plan:
+        """A plan saved with `plan --json` (previews in CI without access to the org)."""
+        return cls(
+            tuple(
+                PlannedStack(s["name"], s["role"], s["accountId"], s["region"], s["config"])
+                for s in data["stacks"]
+            ),
+            tuple(Exclusion(e["accountId"], e["reason"]) for e in data.get("excluded", [])),
+        )
+
     def shard(self, index: int, count: int) -> Plan:
         """Shard `index` of `count` (1-based): every stack lands in exactly one shard.
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Mapping
@@ -144,6 +146,29 @@ def is_retryable(error: BaseException) -> bool:
     return isinstance(error, ConcurrentUpdateError) or bool(RETRYABLE.search(str(error)))
 
 
+def ensure_pack_virtualenv(pack: Path) -> None:
+    """`pulumi preview --policy-pack` needs the pack's virtualenv and does not create it."""
+    project = yaml.safe_load((pack / "PulumiPolicy.yaml").read_text()) or {}
+    runtime = project.get("runtime") or {}
+    options = runtime.get("options", {}) if isinstance(runtime, dict) else {}
+    name = options.get("virtualenv")
+    if not name or (pack / name / "bin" / "python").exists():
+        return
+    subprocess.run([sys.executable, "-m", "venv", str(pack / name)], check=True)
+    subprocess.run(
+        [
+            str(pack / name / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "-r",
+            str(pack / "requirements.txt"),
+        ],
+        check=True,
+    )
+
+
 def assume_role_config(stack: PlannedStack, role_name: str, management_account_id: str) -> Any:
     """Member accounts are reached by assuming `role_name`; the management account is where
     the automation's own credentials are."""
@@ -205,6 +230,8 @@ class AutomationRunner:
                 raise RuntimeError(
                     "a file backend needs PULUMI_CONFIG_PASSPHRASE (or _FILE) for stack secrets"
                 )
+        for pack in self.policy_packs:
+            ensure_pack_virtualenv(Path(pack))
         workspace = self._workspace()
         installed = {(p.name, p.version) for p in workspace.list_plugins()}
         if ("aws", AWS_PLUGIN_VERSION) not in installed:

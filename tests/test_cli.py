@@ -197,6 +197,33 @@ def test_preview_offline_of_a_shard_and_a_role(org, capsys, tmp_path):
     assert [s["role"] for s in json.loads(report.read_text())["stacks"]] == ["management"]
 
 
+def test_a_saved_plan_previews_without_access_to_the_org(org, capsys, tmp_path):
+    _, plan_out, _ = run(capsys, "plan", "--json", *target(org))
+    saved = tmp_path / "plan.json"
+    saved.write_text(plan_out)
+    report = tmp_path / "report.json"
+    code, _, _ = run(
+        capsys,
+        "preview",
+        "--offline",
+        "--plan",
+        str(saved),
+        "--roles",
+        "management,log-archive",
+        "--report",
+        str(report),
+        "--state-dir",
+        str(tmp_path),
+    )
+    assert code == 0
+    assert [s["name"] for s in json.loads(report.read_text())["stacks"]] == [
+        "log-archive",
+        "management",
+    ]
+    code, _, err = run(capsys, "preview", "--offline", "--plan", str(tmp_path / "missing.json"))
+    assert code == 2 and "not a plan saved with `plan --json`" in " ".join(err.split())
+
+
 def test_a_stack_that_cannot_render_fails_the_run_with_exit_1(capsys, tmp_path):
     with fake_credentials(), Emulator() as emulator:
         sample = sample_org(emulator)
