@@ -1,0 +1,176 @@
+"""Benchmark: `preview --offline` of an emulated organization, and the orchestrator's overhead.
+
+    .venv/bin/python benchmarks/offline_preview.py                 # 1,000 accounts x 4 regions
+    .venv/bin/python benchmarks/offline_preview.py --accounts 100  # a quicker look
+
+Prints: how the organization was built and discovered, stacks/s of the offline preview (render
+under mocks + the pack over the analyzer protocol, every stack), the peak RSS of the whole
+process tree, and the orchestrator's wall time against the ideal schedule of a fake runner
+with a fixed latency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from stacks.discovery import build_plan, discover, organizations_client
+from stacks.emulator import Emulator, fake_credentials, sample_org, sample_settings
+from stacks.ledger import Ledger
+from stacks.model import Action, Plan, PlannedStack, StackResult
+from stacks.orchestrator import RunOptions, run_plan
+from stacks.orgsettings import parse_org_settings
+from stacks.runners import OfflineRunner, pack_config
+
+REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2", "eu-central-1", "ca-central-1")
+
+
+class TreeMemory:
+    """Peak resident memory of this process and all its descendants, sampled from /proc."""
+
+    def __init__(self, interval: float = 0.25) -> None:
+        self.interval = interval
+        self.peak_kib = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.peak_kib = max(self.peak_kib, self._tree_rss(os.getpid()))
+
+    @staticmethod
+    def _children(pid: int) -> list[int]:
+        try:
+            with open(f"/proc/{pid}/task/{pid}/children") as handle:
+                return [int(p) for p in handle.read().split()]
+        except OSError:
+            return []
+
+    def _tree_rss(self, pid: int) -> int:
+        total = 0
+        try:
+            with open(f"/proc/{pid}/status") as handle:
+                for line in handle:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except OSError:
+            return 0
+        return total + sum(self._tree_rss(child) for child in self._children(pid))
+
+
+class FixedLatencyRunner:
+    """Every stack takes `latency` seconds and passes: isolates the orchestrator's own cost."""
+
+    def __init__(self, latency: float) -> None:
+        self.latency = latency
+
+    def run(self, stack: PlannedStack, action: Action) -> StackResult:
+        time.sleep(self.latency)
+        return StackResult.for_stack(stack, "passed", resources=1)
+
+
+def ideal_seconds(plan: Plan, concurrency: int, latency: float) -> float:
+    """Phases run one after another; within a phase, `concurrency` stacks at a time."""
+    phases: dict[int, int] = {}
+    for stack in plan.stacks:
+        phases[stack.phase] = phases.get(stack.phase, 0) + 1
+    return sum(math.ceil(count / concurrency) * latency for count in phases.values())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--accounts", type=int, default=1000, help="accounts in the org (default 1000)"
+    )
+    parser.add_argument("--regions", type=int, default=4, help="enrolled regions (default 4)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="render processes")
+    parser.add_argument("--latency", type=float, default=0.05, help="fake runner latency, seconds")
+    parser.add_argument("--concurrency", type=int, default=16, help="fake runner concurrency")
+    args = parser.parse_args()
+
+    with fake_credentials(), Emulator() as emulator:
+        started = time.perf_counter()
+        sample = sample_org(emulator, extra_accounts=max(0, args.accounts - 23))
+        built = time.perf_counter() - started
+        raw = sample_settings(sample, regions=REGIONS[: args.regions])
+        settings = parse_org_settings(raw, "benchmark")
+        started = time.perf_counter()
+        org = discover(
+            organizations_client(emulator.endpoint_url, region="us-east-1"),
+            tag_key=settings.exclude.opt_out_tag,
+        )
+        discovered = time.perf_counter() - started
+    plan = build_plan(settings, org)
+    print(
+        f"organization: {len(org.accounts)} accounts "
+        f"(built in {built:.1f} s, discovered in {discovered:.1f} s)"
+    )
+    print(
+        f"plan: {len(plan.stacks)} stacks, {len(plan.excluded)} accounts excluded, "
+        f"{args.regions} regions"
+    )
+
+    with tempfile.TemporaryDirectory() as state, TreeMemory() as memory:
+        started = time.perf_counter()
+        with OfflineRunner(
+            org=org.facts(), policy_config=pack_config(settings.name_prefix), workers=args.workers
+        ) as runner:
+            ready = time.perf_counter() - started
+            outcome = run_plan(
+                plan,
+                runner,
+                RunOptions(action="preview", concurrency=args.workers * 2),
+                ledger=Ledger(Path(state) / "ledger.jsonl"),
+            )
+        elapsed = time.perf_counter() - started
+    summary = outcome.summary().to_json()
+    resources = sum(r.resources for r in outcome.results)
+    print(
+        f"offline preview: {len(plan.stacks)} stacks, {resources} resources in {elapsed:.1f} s "
+        f"(pack and {args.workers} workers ready in {ready:.1f} s) = "
+        f"{len(plan.stacks) / elapsed:.1f} stacks/s, {resources / elapsed:.0f} resources/s"
+    )
+    counts = {k: summary[k] for k in ("passed", "failed", "error", "skipped") if k in summary}
+    print(f"  statuses: {counts}, exit code {summary['exitCode']}")
+    print(f"  peak RSS of the process tree: {memory.peak_kib / 1024:.0f} MiB")
+
+    with tempfile.TemporaryDirectory() as state:
+        runner = FixedLatencyRunner(args.latency)
+        started = time.perf_counter()
+        run_plan(
+            plan,
+            runner,
+            RunOptions(action="up", concurrency=args.concurrency),
+            ledger=Ledger(Path(state) / "ledger.jsonl"),
+        )
+        actual = time.perf_counter() - started
+    ideal = ideal_seconds(plan, args.concurrency, args.latency)
+    print(
+        f"orchestrator: {actual:.2f} s against an ideal {ideal:.2f} s "
+        f"({len(plan.stacks)} stacks, {args.latency * 1000:.0f} ms each, concurrency "
+        f"{args.concurrency}): {actual / ideal:.3f}x, overhead "
+        f"{(actual - ideal) / len(plan.stacks) * 1000:.2f} ms per stack"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
