@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint format clean
+.PHONY: demo test engine e2e format clean
 
 $(STAMP): requirements.txt policy/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ test: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest -n auto -q
+
+## engine: build the Pulumi CLI and Python language host from Go modules (cached outside the repo)
+engine:
+	sh engine/build.sh
 
 format: $(STAMP)
 	$(PY) -m ruff format .
