@@ -14,6 +14,7 @@ import pulumi_aws as aws
 
 from components import documents, naming
 from components.buckets import harden_bucket, lifecycle_rules
+from components.roles import service_role
 from components.settings import Settings
 
 # Firehose: decompress CWL records, partition by .owner/.logGroup with jq (no Lambda in the
@@ -252,17 +253,13 @@ class LogArchive(pulumi.ComponentResource):
         )
 
         # ---- one CloudWatch Logs destination per enrolled region, all into the one Firehose
-        destination_role = aws.iam.Role(
-            f"{name}-destination-role",
+        destination_role, destination_role_policy = service_role(
+            self,
+            f"{name}-destination",
             name=naming.destination_role_name(prefix),
-            assume_role_policy=json.dumps(documents.destination_trust_policy(home, s.regions)),
-            opts=child,
-        )
-        destination_role_policy = aws.iam.RolePolicy(
-            f"{name}-destination-delivery",
-            role=destination_role.id,
-            policy=json.dumps(documents.destination_delivery_policy(firehose_arn)),
-            opts=child,
+            trust=documents.destination_trust_policy(home, s.regions),
+            policy=documents.destination_delivery_policy(firehose_arn),
+            policy_logical_name=f"{name}-destination-delivery",
         )
         self.destination_arns = {}
         for region in s.regions:

@@ -15,6 +15,7 @@ import pulumi_aws as aws
 
 from components import documents, naming
 from components.buckets import harden_bucket, lifecycle_rules
+from components.roles import service_role
 from components.settings import Settings
 
 
@@ -83,31 +84,22 @@ class SourceAccountLogging(pulumi.ComponentResource):
             )
 
         # ---- replication into AWSLogs/{account}/ of the central bucket
-        replication_role = aws.iam.Role(
-            f"{name}-replication-role",
-            name=naming.replication_role_name(prefix, region),
-            assume_role_policy=json.dumps(
-                documents.replication_trust_policy(
-                    region=region, account=account, bucket=bucket_name
-                )
-            ),
-            opts=child,
-        )
-        replication_policy = aws.iam.RolePolicy(
+        replication_role, replication_policy = service_role(
+            self,
             f"{name}-replication",
-            role=replication_role.id,
-            policy=json.dumps(
-                documents.replication_policy(
-                    region=region,
-                    bucket=bucket_name,
-                    account=account,
-                    home_region=home,
-                    central_bucket=s.central_bucket,
-                    log_archive_account=s.log_archive_account_id,
-                    name_prefix=prefix,
-                )
+            name=naming.replication_role_name(prefix, region),
+            trust=documents.replication_trust_policy(
+                region=region, account=account, bucket=bucket_name
             ),
-            opts=child,
+            policy=documents.replication_policy(
+                region=region,
+                bucket=bucket_name,
+                account=account,
+                home_region=home,
+                central_bucket=s.central_bucket,
+                log_archive_account=s.log_archive_account_id,
+                name_prefix=prefix,
+            ),
         )
         aws.s3.BucketReplicationConfig(
             f"{name}-replication",
@@ -128,19 +120,12 @@ class SourceAccountLogging(pulumi.ComponentResource):
         if account == s.log_archive_account_id:
             exclusions += naming.archive_own_log_groups(prefix)  # recursion guard
         self.excluded_log_groups = tuple(sorted(set(exclusions)))
-        subscription_role = aws.iam.Role(
-            f"{name}-subscription-role",
-            name=naming.subscription_role_name(prefix, region),
-            assume_role_policy=json.dumps(
-                documents.subscription_trust_policy(region=region, account=account)
-            ),
-            opts=child,
-        )
-        subscription_role_policy = aws.iam.RolePolicy(
+        subscription_role, subscription_role_policy = service_role(
+            self,
             f"{name}-subscription",
-            role=subscription_role.id,
-            policy=json.dumps(documents.subscription_role_policy(region=region, account=account)),
-            opts=child,
+            name=naming.subscription_role_name(prefix, region),
+            trust=documents.subscription_trust_policy(region=region, account=account),
+            policy=documents.subscription_role_policy(region=region, account=account),
         )
         destination_arn = self.destination_arn
         aws.cloudwatch.LogAccountPolicy(
@@ -166,19 +151,12 @@ class SourceAccountLogging(pulumi.ComponentResource):
         central_bus_arn = naming.events_bus_arn(
             home, s.log_archive_account_id, naming.alert_bus_name(prefix)
         )
-        forwarder_role = aws.iam.Role(
-            f"{name}-alert-forwarder-role",
-            name=naming.alert_forwarder_role_name(prefix, region),
-            assume_role_policy=json.dumps(
-                documents.alert_forwarder_trust_policy(account=account, rule_arn=rule_arn)
-            ),
-            opts=child,
-        )
-        forwarder_policy = aws.iam.RolePolicy(
+        forwarder_role, forwarder_policy = service_role(
+            self,
             f"{name}-alert-forwarder",
-            role=forwarder_role.id,
-            policy=json.dumps(documents.alert_forwarder_policy(central_bus_arn)),
-            opts=child,
+            name=naming.alert_forwarder_role_name(prefix, region),
+            trust=documents.alert_forwarder_trust_policy(account=account, rule_arn=rule_arn),
+            policy=documents.alert_forwarder_policy(central_bus_arn),
         )
         rule = aws.cloudwatch.EventRule(
             f"{name}-replication-change",
