@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import NamedTuple
 
 import pulumi
 import pulumi_aws as aws
@@ -38,6 +39,19 @@ def lifecycle_rules(retention_days: int, *, transitions: bool = True) -> list[di
     ]
 
 
+class HardenedBucket(NamedTuple):
+    versioning: aws.s3.BucketVersioning
+    policy: aws.s3.BucketPolicy
+
+
+def kept(
+    parent: pulumi.Resource, *, depends_on: list[pulumi.Resource] | None = None
+) -> pulumi.ResourceOptions:
+    """Options of a log bucket and everything that protects it: `pulumi destroy` un-enrolls
+    but never deletes a log or leaves it unprotected (retain_on_delete keeps the resource)."""
+    return pulumi.ResourceOptions(parent=parent, retain_on_delete=True, depends_on=depends_on)
+
+
 def harden_bucket(
     parent: pulumi.Resource,
     name: str,
@@ -48,23 +62,22 @@ def harden_bucket(
     policy: dict,
     lifecycle: list[dict],
     object_ownership: str = "BucketOwnerEnforced",
-) -> aws.s3.BucketVersioning:
+) -> HardenedBucket:
     """Versioning, object ownership (ACLs off by default), all public-access blocks,
-    encryption, policy and expiry."""
-    child = pulumi.ResourceOptions(parent=parent)
+    encryption, policy and expiry; all kept when the stack is destroyed."""
     versioning = aws.s3.BucketVersioning(
         f"{name}-versioning",
         bucket=bucket.id,
         versioning_configuration={"status": "Enabled"},
         region=region,
-        opts=child,
+        opts=kept(parent),
     )
     aws.s3.BucketOwnershipControls(
         f"{name}-ownership",
         bucket=bucket.id,
         rule={"object_ownership": object_ownership},
         region=region,
-        opts=child,
+        opts=kept(parent),
     )
     public_access_block = aws.s3.BucketPublicAccessBlock(
         f"{name}-public-access-block",
@@ -74,7 +87,7 @@ def harden_bucket(
         ignore_public_acls=True,
         restrict_public_buckets=True,
         region=region,
-        opts=child,
+        opts=kept(parent),
     )
     aws.s3.BucketServerSideEncryptionConfiguration(
         f"{name}-encryption",
@@ -86,20 +99,20 @@ def harden_bucket(
             }
         ],
         region=region,
-        opts=child,
+        opts=kept(parent),
     )
-    aws.s3.BucketPolicy(
+    bucket_policy = aws.s3.BucketPolicy(
         f"{name}-policy",
         bucket=bucket.id,
         policy=json.dumps(policy),
         region=region,
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[public_access_block]),
+        opts=kept(parent, depends_on=[public_access_block]),
     )
     aws.s3.BucketLifecycleConfiguration(
         f"{name}-lifecycle",
         bucket=bucket.id,
         rules=lifecycle,
         region=region,
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[versioning]),
+        opts=kept(parent, depends_on=[versioning]),
     )
-    return versioning
+    return HardenedBucket(versioning, bucket_policy)

@@ -13,7 +13,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import documents, naming
-from components.buckets import harden_bucket, lifecycle_rules
+from components.buckets import harden_bucket, kept, lifecycle_rules
 from components.roles import service_role
 from components.settings import Settings
 
@@ -68,9 +68,9 @@ class LogArchive(pulumi.ComponentResource):
 
         # ---- access-log bucket: SSE-S3 and never locked, or S3 cannot deliver access logs.
         access_log_bucket = aws.s3.Bucket(
-            f"{name}-access-logs", bucket=access_bucket, region=home, opts=child
+            f"{name}-access-logs", bucket=access_bucket, region=home, opts=kept(self)
         )
-        harden_bucket(
+        access_logs = harden_bucket(
             self,
             f"{name}-access-logs",
             access_log_bucket,
@@ -116,14 +116,14 @@ class LogArchive(pulumi.ComponentResource):
                     )
                 )
             ),
-            opts=child,
+            opts=kept(self),
         )
         aws.kms.Alias(
             f"{name}-key-alias",
             name=naming.key_alias(prefix),
             target_key_id=key.key_id,
             region=home,
-            opts=child,
+            opts=kept(self),
         )
 
         # ---- central bucket
@@ -132,9 +132,9 @@ class LogArchive(pulumi.ComponentResource):
             bucket=bucket,
             object_lock_enabled=True if s.object_lock else None,
             region=home,
-            opts=child,
+            opts=kept(self),
         )
-        versioning = harden_bucket(
+        central = harden_bucket(
             self,
             f"{name}-central",
             central_bucket,
@@ -158,7 +158,8 @@ class LogArchive(pulumi.ComponentResource):
             target_bucket=access_log_bucket.id,
             target_prefix=f"{bucket}/",
             region=home,
-            opts=child,
+            # S3 checks the target's policy lets logging.s3 write before it accepts this.
+            opts=kept(self, depends_on=[access_logs.policy]),
         )
         if s.object_lock:
             aws.s3.BucketObjectLockConfiguration(
@@ -168,7 +169,7 @@ class LogArchive(pulumi.ComponentResource):
                     "default_retention": {"mode": s.object_lock.mode, "days": s.object_lock.days}
                 },
                 region=home,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
+                opts=kept(self, depends_on=[central.versioning]),
             )
 
         # ---- Firehose: CloudWatch Logs -> central bucket under CloudWatchLogs/

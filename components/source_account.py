@@ -14,7 +14,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import documents, naming
-from components.buckets import harden_bucket, lifecycle_rules
+from components.buckets import harden_bucket, kept, lifecycle_rules
 from components.roles import service_role
 from components.settings import Settings
 
@@ -42,8 +42,8 @@ class SourceAccountLogging(pulumi.ComponentResource):
 
         # ---- local log bucket: SSE-S3, because ELB access logs support nothing else
         # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html
-        bucket = aws.s3.Bucket(f"{name}-logs", bucket=bucket_name, region=region, opts=child)
-        versioning = harden_bucket(
+        bucket = aws.s3.Bucket(f"{name}-logs", bucket=bucket_name, region=region, opts=kept(self))
+        hardened = harden_bucket(
             self,
             f"{name}-logs",
             bucket,
@@ -80,7 +80,7 @@ class SourceAccountLogging(pulumi.ComponentResource):
                     ],
                 },
                 region=region,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[hardened.versioning]),
             )
 
         # ---- replication into AWSLogs/{account}/ of the central bucket
@@ -109,7 +109,9 @@ class SourceAccountLogging(pulumi.ComponentResource):
             region=region,
             # Replication requires versioning first; the role must hold its policy before S3
             # validates it.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning, replication_policy]),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[hardened.versioning, replication_policy]
+            ),
         )
 
         # ---- CloudWatch Logs: every log group of the account x region, minus exclusions

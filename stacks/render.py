@@ -64,6 +64,7 @@ class Registration:
     property_dependencies: dict[str, list[str]]
     wire_inputs: dict[str, Any]  # JSON form of the Struct the engine receives
     inputs: dict[str, Any]  # the same with secrets unwrapped; unknowns stay UNKNOWN
+    retain_on_delete: bool = False
 
 
 @dataclass
@@ -269,6 +270,7 @@ def _recording_monitor(mocks: OfflineMocks) -> Any:
                     },
                     wire_inputs=wire,
                     inputs=plain(wire),
+                    retain_on_delete=bool(request.retainOnDelete),
                 )
             )
             return response

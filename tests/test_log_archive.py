@@ -503,3 +503,32 @@ def test_every_child_is_parented_to_the_component(log_archive):
     component = log_archive.one("org-logging:log_archive:LogArchive")
     children = [r for r in log_archive.resources if r.custom]
     assert children and all(r.parent == component.urn for r in children)
+
+
+def test_destroy_keeps_the_logs_their_buckets_protections_and_the_key(log_archive):
+    """`pulumi destroy` un-enrolls; it never deletes a log, or the key that decrypts it."""
+    kept = {(r.type.split(":")[-1], r.name) for r in log_archive.resources if r.retain_on_delete}
+    for bucket in ("log-archive-central", "log-archive-access-logs"):
+        assert ("Bucket", bucket) in kept
+        for part in (
+            "Versioning",
+            "Policy",
+            "PublicAccessBlock",
+            "OwnershipControls",
+            "LifecycleConfiguration",
+        ):
+            assert any(t == f"Bucket{part}" and n.startswith(bucket) for t, n in kept), (
+                bucket,
+                part,
+            )
+    assert ("Key", "log-archive-key") in kept
+    deletable = {
+        r.type.split(":")[-1] for r in log_archive.resources if r.custom and not r.retain_on_delete
+    }
+    assert {"FirehoseDeliveryStream", "LogDestination", "Role", "EventRule"} <= deletable
+
+
+def test_access_logging_waits_for_the_target_buckets_policy(log_archive):
+    logging = log_archive.one("aws:s3/bucketLogging:BucketLogging")
+    policy = log_archive.one("aws:s3/bucketPolicy:BucketPolicy", "log-archive-access-logs-policy")
+    assert policy.urn in logging.dependencies

@@ -405,3 +405,10 @@ def test_bad_account_or_region_fails_clearly_before_any_resource(overrides, mess
         render_config(stack_config("source", **overrides), "source-bad")
     assert message in str(caught.value)
     assert [r for r in caught.value.resources if r.custom] == []
+
+
+def test_destroy_keeps_the_local_logs(member):
+    kept = {r.type.split(":")[-1] for r in member.resources if r.retain_on_delete}
+    assert {"Bucket", "BucketVersioning", "BucketPolicy", "BucketPublicAccessBlock"} <= kept
+    replication = member.one("aws:s3/bucketReplicationConfig:BucketReplicationConfig")
+    assert not replication.retain_on_delete  # un-enrolling stops the replication
