@@ -33,7 +33,7 @@ from stacks.orchestrator import RunOptions, new_run_id, run_plan
 from stacks.orgsettings import OrgSettings, load_org_settings
 from stacks.render import PROJECT_DIR
 from stacks.report import RichProgress, exit_code, problems_table, summary_table, write_json_report
-from stacks.runners import DEFAULT_ROLE_NAME, AutomationRunner, OfflineRunner, pack_config
+from stacks.runners import AutomationRunner, OfflineRunner, pack_config
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 GITHUB_MATRIX_MAX_JOBS = 256
@@ -133,10 +133,11 @@ def _run_arguments(parser: argparse.ArgumentParser, action: str) -> None:
     )
     parser.add_argument(
         "--role-name",
-        default=DEFAULT_ROLE_NAME,
+        default=None,
         metavar="NAME",
-        help="role assumed in each member account via aws:assumeRoles "
-        f"(default {DEFAULT_ROLE_NAME}; '' to use the current credentials everywhere)",
+        help="role assumed in each member account via aws:assumeRoles (default: the settings' "
+        "adminRoleName, the only role the SCPs let change logging resources; '' to use the "
+        "current credentials everywhere)",
     )
     if action in ("preview", "up"):
         parser.add_argument(

@@ -26,7 +26,6 @@ from stacks.offline import preview_stack
 from stacks.render import PROJECT_DIR, OrgFacts
 
 AWS_PLUGIN_VERSION = "7.51.1"
-DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
 
 
 def pack_config(
@@ -169,9 +168,17 @@ def ensure_pack_virtualenv(pack: Path) -> None:
     )
 
 
-def assume_role_config(stack: PlannedStack, role_name: str, management_account_id: str) -> Any:
-    """Member accounts are reached by assuming `role_name`; the management account is where
-    the automation's own credentials are."""
+def admin_role_name(stack: PlannedStack) -> str:
+    return str(stack.config.get("org-logging:adminRoleName", ""))
+
+
+def assume_role_config(
+    stack: PlannedStack, role_name: str | None, management_account_id: str
+) -> Any:
+    """Member accounts are reached by assuming `role_name`, by default the stack's
+    adminRoleName: the SCPs and the bucket and key policies let only that role change the
+    logging resources. The management account is where the automation's credentials are."""
+    role_name = admin_role_name(stack) if role_name is None else role_name
     if not role_name or stack.account_id == management_account_id:
         return None
     return [
@@ -196,7 +203,7 @@ class AutomationRunner:
         state_dir: Path,
         management_account_id: str,
         backend_url: str | None = None,
-        role_name: str = DEFAULT_ROLE_NAME,
+        role_name: str | None = None,
         policy_packs: tuple[str, ...] = (),
         env: Mapping[str, str] | None = None,
         pulumi_command: Any = None,

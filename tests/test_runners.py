@@ -1,0 +1,70 @@
+"""The Automation API runner's own logic: which role, which config file, what is retried."""
+
+from __future__ import annotations
+
+import yaml
+from conftest import LOG_ARCHIVE, MANAGEMENT, MEMBER, stack_config
+
+from stacks.model import PlannedStack, RetryableError
+from stacks.render import PROJECT_DIR
+from stacks.runners import AutomationRunner, assume_role_config, is_retryable
+
+
+def planned(role: str, account: str, **overrides) -> PlannedStack:
+    config = stack_config(role, **overrides)
+    return PlannedStack(f"{role}-{account}", role, account, config["aws:region"], config)
+
+
+def test_member_accounts_are_reached_as_the_admin_role_by_default():
+    stack = planned("source", MEMBER)
+    (assumed,) = assume_role_config(stack, None, MANAGEMENT)
+    assert assumed["roleArn"] == f"arn:aws:iam::{MEMBER}:role/OrgLoggingAdmin"
+    assert assumed["sessionName"].startswith("org-logging-")
+
+
+def test_the_management_account_uses_the_callers_credentials():
+    assert assume_role_config(planned("management", MANAGEMENT), None, MANAGEMENT) is None
+
+
+def test_an_explicit_role_name_wins_and_empty_disables_assuming():
+    stack = planned("log-archive", LOG_ARCHIVE)
+    (assumed,) = assume_role_config(stack, "Deployer", MANAGEMENT)
+    assert assumed["roleArn"] == f"arn:aws:iam::{LOG_ARCHIVE}:role/Deployer"
+    assert assume_role_config(stack, "", MANAGEMENT) is None
+
+
+def test_govcloud_role_arns_use_the_govcloud_partition():
+    stack = PlannedStack(
+        "s", "source", MEMBER, "us-gov-west-1", stack_config("source", "aws-us-gov")
+    )
+    (assumed,) = assume_role_config(stack, None, MANAGEMENT)
+    assert assumed["roleArn"].startswith("arn:aws-us-gov:iam::")
+
+
+def test_generated_config_goes_to_the_state_dir_and_keeps_the_secrets_salt(tmp_path):
+    runner = AutomationRunner(state_dir=tmp_path, management_account_id=MANAGEMENT)
+    stack = planned("source", MEMBER)
+    path = runner.config_file(stack)
+    path.parent.mkdir(parents=True)
+    path.write_text(yaml.safe_dump({"encryptionsalt": "v1:abc", "config": {"old": "value"}}))
+    runner.write_config(stack)
+    written = yaml.safe_load(path.read_text())
+    assert written["encryptionsalt"] == "v1:abc"
+    assert written["config"]["org-logging:accountId"] == MEMBER
+    assert "old" not in written["config"]
+    assert written["config"]["aws:assumeRoles"][0]["roleArn"].endswith(":role/OrgLoggingAdmin")
+    assert PROJECT_DIR not in path.parents
+
+
+def test_throttling_and_lock_conflicts_are_retryable_and_nothing_else():
+    from pulumi.automation import CommandError, ConcurrentUpdateError
+    from pulumi.automation._cmd import CommandResult
+
+    def failed(stderr: str) -> CommandResult:
+        return CommandResult(stdout="", stderr=stderr, code=255)
+
+    assert is_retryable(ConcurrentUpdateError(failed("conflict: Another update is in progress")))
+    assert is_retryable(CommandError(failed("error: ThrottlingException: Rate exceeded")))
+    assert is_retryable(CommandError(failed("error: the stack is currently locked by 1 lock(s)")))
+    assert not is_retryable(CommandError(failed("error: AccessDenied: not authorized")))
+    assert issubclass(RetryableError, Exception)
