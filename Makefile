@@ -28,6 +28,10 @@ test: $(STAMP)
 engine:
 	sh engine/build.sh
 
+## e2e: the real engine end to end (builds the engine first; minutes)
+e2e: $(STAMP) engine
+	ORG_LOGGING_E2E=1 $(PY) -m pytest tests/e2e -q -x
+
 format: $(STAMP)
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .

@@ -1,0 +1,69 @@
+"""The real Pulumi engine, the stand-in aws provider and an emulated organization, for e2e.
+
+Run with `make e2e` (it builds the engine first). Everything the engine writes (PULUMI_HOME,
+file backends, state dirs, project copies) lives in pytest's temporary directories.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+import yaml
+
+from stacks.discovery import build_plan, discover, organizations_client
+from stacks.emulator import Emulator, fake_credentials, sample_org, sample_settings
+from stacks.orgsettings import parse_org_settings
+from tests.e2e.engine import engine_bin
+from tests.e2e.provider import install_plugin
+
+# One region keeps the run within CI's time: every account still gets a source stack.
+E2E_REGIONS = ("us-east-1",)
+
+
+@pytest.fixture(scope="session")
+def emulated_org(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    with fake_credentials(), Emulator() as emulator:
+        sample = sample_org(emulator)
+        settings_file = tmp_path_factory.mktemp("org") / "org.yaml"
+        settings_file.write_text(yaml.safe_dump(sample_settings(sample, regions=E2E_REGIONS)))
+        yield emulator, sample, settings_file
+
+
+@pytest.fixture(scope="session")
+def engine_env(tmp_path_factory: pytest.TempPathFactory, emulated_org: Any) -> dict[str, str]:
+    """The environment every pulumi command of the e2e runs in."""
+    emulator, _, _ = emulated_org
+    bin_dir = engine_bin()
+    home = tmp_path_factory.mktemp("pulumi-home")
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "PULUMI_HOME": str(home),
+        "PULUMI_CONFIG_PASSPHRASE": "org-logging-e2e",
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
+        "AWS_ENDPOINT_URL": emulator.endpoint_url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    env.pop("AWS_SESSION_TOKEN", None)
+    env.pop("AWS_PROFILE", None)
+    install_plugin(bin_dir / "pulumi", home, env)
+    return env
+
+
+@pytest.fixture(scope="session")
+def demo_plan(emulated_org: Any) -> Any:
+    emulator, _, settings_file = emulated_org
+    settings = parse_org_settings(yaml.safe_load(settings_file.read_text()), str(settings_file))
+    with fake_credentials():
+        org = discover(
+            organizations_client(emulator.endpoint_url, region="us-east-1"),
+            tag_key=settings.exclude.opt_out_tag,
+        )
+    return build_plan(settings, org)
