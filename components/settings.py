@@ -141,6 +141,10 @@ class _Checker:
         value = self.required(key) if required else self.values.get(key)
         if value is None:
             return ""
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            # YAML reads an unquoted 012345670123 as a number and drops the leading zero.
+            self.fail(key, value, f"must be a quoted string matching {pattern.pattern}")
+            return ""
         if not isinstance(value, str) or not pattern.fullmatch(value):
             self.fail(key, value, f"must match {pattern.pattern}")
             return ""

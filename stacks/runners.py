@@ -4,6 +4,7 @@ and the demo. The orchestrator drives either the same way.
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import re
@@ -145,6 +146,13 @@ def is_retryable(error: BaseException) -> bool:
     return isinstance(error, ConcurrentUpdateError) or bool(RETRYABLE.search(str(error)))
 
 
+def pulumi_yaml(document: Mapping[str, Any]) -> str:
+    """A stack config file as Pulumi reads it. JSON is YAML, and quotes every string: PyYAML
+    writes 040449051105 bare (not a YAML 1.1 int), which Pulumi's YAML 1.2 reads as a number
+    and so drops the account id's leading zero."""
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+
 def ensure_pack_virtualenv(pack: Path) -> None:
     """`pulumi preview --policy-pack` needs the pack's virtualenv and does not create it."""
     project = yaml.safe_load((pack / "PulumiPolicy.yaml").read_text()) or {}
@@ -271,7 +279,7 @@ class AutomationRunner:
         document = {k: v for k, v in existing.items() if k != "config"}
         document["config"] = config
         temporary = path.with_suffix(".tmp")
-        temporary.write_text(yaml.safe_dump(document, sort_keys=True))
+        temporary.write_text(pulumi_yaml(document))
         os.replace(temporary, path)
         return path
 
@@ -297,7 +305,7 @@ class AutomationRunner:
         path = self.config_file(stack)
         document = (yaml.safe_load(path.read_text()) or {}) if path.exists() else {}
         document.update({k: v for k, v in keys.items() if k != "config"})
-        path.write_text(yaml.safe_dump(document, sort_keys=True))
+        path.write_text(pulumi_yaml(document))
         generated.unlink()
 
     def run(self, stack: PlannedStack, action: Action) -> StackResult:

@@ -56,6 +56,17 @@ def test_generated_config_goes_to_the_state_dir_and_keeps_the_secrets_salt(tmp_p
     assert PROJECT_DIR not in path.parents
 
 
+def test_account_ids_with_a_leading_zero_survive_pulumis_yaml_reader(tmp_path):
+    runner = AutomationRunner(state_dir=tmp_path, management_account_id=MANAGEMENT)
+    stack = PlannedStack(
+        "s", "source", "040449051105", "us-east-1", {"org-logging:accountId": "040449051105"}
+    )
+    runner.config_file(stack).parent.mkdir(parents=True)
+    text = runner.write_config(stack).read_text()
+    assert '"org-logging:accountId": "040449051105"' in text  # quoted: read as a string
+    assert yaml.safe_load(text)["config"]["org-logging:accountId"] == "040449051105"
+
+
 def test_throttling_and_lock_conflicts_are_retryable_and_nothing_else():
     from pulumi.automation import CommandError, ConcurrentUpdateError
     from pulumi.automation._cmd import CommandResult

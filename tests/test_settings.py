@@ -232,6 +232,12 @@ def test_sample_values_are_consistent_with_the_constants():
     assert (settings.org_id, settings.admin_role_name) == (ORG_ID, ADMIN_ROLE)
 
 
+def test_an_unquoted_account_id_is_refused_because_yaml_made_it_a_number():
+    assert problems("management", managementAccountId=111111111111) == [
+        "org-logging:managementAccountId 111111111111 must be a quoted string matching ^[0-9]{12}$"
+    ]
+
+
 def test_non_ascii_digits_are_not_an_account_id():
     arabic_indic_zero = "\u0660"  # Python's \d matches it; AWS account ids are ASCII digits
     account = "00000000000" + arabic_indic_zero

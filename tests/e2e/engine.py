@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+
+from stacks.runners import pulumi_yaml
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -59,7 +60,7 @@ def pulumi(
 
 
 def write_stack_config(project: Path, stack: str, config: dict[str, Any]) -> None:
-    (project / "stacks" / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": config}))
+    (project / "stacks" / f"Pulumi.{stack}.yaml").write_text(pulumi_yaml({"config": config}))
 
 
 def stack_outputs(project: Path, stack: str, env: dict[str, str]) -> dict[str, Any]:
