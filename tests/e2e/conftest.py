@@ -22,8 +22,9 @@ from tests.e2e.provider import install_plugin
 E2E_REGIONS = ("us-east-1",)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def emulated_org(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A fresh emulated organization per test module: deployments never meet each other."""
     with fake_credentials(), Emulator() as emulator:
         sample = sample_org(emulator)
         settings_file = tmp_path_factory.mktemp("org") / "org.yaml"
@@ -32,9 +33,8 @@ def emulated_org(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 
 @pytest.fixture(scope="session")
-def engine_env(tmp_path_factory: pytest.TempPathFactory, emulated_org: Any) -> dict[str, str]:
-    """The environment every pulumi command of the e2e runs in."""
-    emulator, _, _ = emulated_org
+def pulumi_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The engine on PATH, a test PULUMI_HOME with the stand-in aws plugin installed."""
     bin_dir = engine_bin()
     home = tmp_path_factory.mktemp("pulumi-home")
     env = {
@@ -45,7 +45,6 @@ def engine_env(tmp_path_factory: pytest.TempPathFactory, emulated_org: Any) -> d
         "PULUMI_SKIP_UPDATE_CHECK": "true",
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
         "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
-        "AWS_ENDPOINT_URL": emulator.endpoint_url,
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_REGION": "us-east-1",
@@ -57,7 +56,13 @@ def engine_env(tmp_path_factory: pytest.TempPathFactory, emulated_org: Any) -> d
     return env
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
+def engine_env(pulumi_env: dict[str, str], emulated_org: Any) -> dict[str, str]:
+    """The environment of every pulumi command of a module: its own emulator."""
+    return {**pulumi_env, "AWS_ENDPOINT_URL": emulated_org[0].endpoint_url}
+
+
+@pytest.fixture(scope="module")
 def demo_plan(emulated_org: Any) -> Any:
     emulator, _, settings_file = emulated_org
     settings = parse_org_settings(yaml.safe_load(settings_file.read_text()), str(settings_file))

@@ -1,0 +1,141 @@
+"""The real engine enrolls the emulated organization with `python -m stacks`: a run killed
+mid-way and resumed, run again (no changes), and destroyed."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.engine import REPO
+
+
+@pytest.fixture(scope="module")
+def enrollment(tmp_path_factory, engine_env, emulated_org):
+    emulator, _, settings = emulated_org
+    state = tmp_path_factory.mktemp("state")
+    env = {**engine_env, "PULUMI_BACKEND_URL": tmp_path_factory.mktemp("backend-org").as_uri()}
+    args = [
+        "--settings",
+        str(settings),
+        "--endpoint-url",
+        emulator.endpoint_url,
+        "--state-dir",
+        str(state),
+    ]
+    return {"state": state, "env": env, "args": args, "ledger": state / "ledger.jsonl"}
+
+
+def command(enrollment: dict, action: str, *extra: str) -> list[str]:
+    packs = ["--policy-pack", "policy"] if action != "destroy" else []
+    return [
+        sys.executable,
+        "-m",
+        "stacks",
+        action,
+        *enrollment["args"],
+        *packs,
+        "--concurrency",
+        "4",
+        *extra,
+    ]
+
+
+def ledger_passes(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    records = [
+        json.loads(line) for line in path.read_text().splitlines() if line.strip().startswith("{")
+    ]
+    return [r for r in records if r.get("status") == "passed"]
+
+
+def report_of(run: subprocess.CompletedProcess[str]) -> dict:
+    line = next(line for line in reversed(run.stdout.splitlines()) if line.startswith("report: "))
+    return json.loads(Path(line.removeprefix("report: ").strip()).read_text())
+
+
+def test_a_killed_enrollment_resumes_without_redoing_finished_stacks(enrollment, demo_plan):
+    total = len(demo_plan.stacks)
+    log = enrollment["state"] / "killed-run.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            command(enrollment, "up"),
+            cwd=REPO,
+            env=enrollment["env"],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 900
+        while len(ledger_passes(enrollment["ledger"])) < 4:
+            assert process.poll() is None, (
+                f"the run ended before the kill:\n{log.read_text()[-5000:]}"
+            )
+            assert time.monotonic() < deadline, "no progress"
+            time.sleep(1)
+        os.killpg(process.pid, signal.SIGINT)  # Ctrl-C: what stops a run in practice
+        process.wait(timeout=600)
+    finished_before = {r["stack"] for r in ledger_passes(enrollment["ledger"])}
+    assert 4 <= len(finished_before) < total
+
+    resumed = subprocess.run(
+        command(enrollment, "up", "--resume"),
+        cwd=REPO,
+        env=enrollment["env"],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
+    assert resumed.returncode == 0, resumed.stdout[-5000:] + resumed.stderr[-3000:]
+    report = report_of(resumed)
+    assert set(report["summary"]["resumedStacks"]) == finished_before
+    assert report["summary"]["passed"] == total
+    ran_again = [
+        r["stack"] for r in ledger_passes(enrollment["ledger"]) if r["runId"] == report["runId"]
+    ]
+    assert set(ran_again) == {s.name for s in demo_plan.stacks} - finished_before
+
+
+def test_a_second_enrollment_reports_no_changes(enrollment, demo_plan):
+    again = subprocess.run(
+        command(enrollment, "up"),
+        cwd=REPO,
+        env=enrollment["env"],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
+    assert again.returncode == 0, again.stdout[-5000:]
+    report = report_of(again)
+    assert report["summary"]["passed"] == len(demo_plan.stacks)
+    for stack in report["stacks"]:
+        changed = {k: v for k, v in stack.get("changes", {}).items() if k != "same" and v}
+        assert changed == {}, (stack["name"], stack.get("changes"))
+
+
+def test_destroy_removes_every_stack(enrollment, demo_plan, engine_env):
+    destroyed = subprocess.run(
+        command(enrollment, "destroy"),
+        cwd=REPO,
+        env=enrollment["env"],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
+    assert destroyed.returncode == 0, destroyed.stdout[-5000:]
+    report = report_of(destroyed)
+    assert report["summary"]["passed"] == len(demo_plan.stacks)
+    assert all(s.get("changes", {}).get("delete", 0) > 0 for s in report["stacks"])
+    generated = list((REPO / "stacks").glob("Pulumi.source-*.yaml"))
+    assert [p.name for p in generated] == ["Pulumi.source-333333333333-eu-west-1.yaml"]

@@ -1,0 +1,82 @@
+"""The real Pulumi engine runs each role's stack with `pulumi preview --policy-pack` and
+`pulumi up`, against an emulated organization (the stand-in aws provider over moto)."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+
+from stacks.model import PlannedStack
+from stacks.runners import assume_role_config
+from tests.e2e.engine import project_copy, pulumi, stack_outputs, write_stack_config
+
+ROLES = ("log-archive", "management", "source")
+
+
+def first_of(plan, role: str) -> PlannedStack:
+    return next(s for s in plan.stacks if s.role == role)
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory, engine_env):
+    copy = project_copy(tmp_path_factory.mktemp("project"))
+    backend = tmp_path_factory.mktemp("backend-roles")
+    pulumi(["login", backend.as_uri()], cwd=copy, env=engine_env)
+    return copy
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_previews_with_the_pack_and_deploys(project, engine_env, demo_plan, role):
+    stack = first_of(demo_plan, role)
+    config = dict(stack.config)
+    management = str(config["org-logging:managementAccountId"])
+    assume = assume_role_config(stack, None, management)
+    if assume:
+        config["aws:assumeRoles"] = assume
+    write_stack_config(project, stack.name, config)
+    pulumi(["stack", "init", stack.name], cwd=project, env=engine_env)
+
+    preview = pulumi(
+        ["preview", "--stack", stack.name, "--policy-pack", "policy"], cwd=project, env=engine_env
+    )
+    assert "org-logging-guardrails" in preview.stdout, preview.stdout[-3000:]
+    assert "mandatory" not in preview.stdout.lower(), preview.stdout[-3000:]
+
+    up = pulumi(
+        ["up", "--yes", "--skip-preview", "--stack", stack.name, "--policy-pack", "policy"],
+        cwd=project,
+        env=engine_env,
+    )
+    assert "created" in up.stdout
+    outputs = stack_outputs(project, stack.name, engine_env)
+    if role == "log-archive":
+        assert outputs["centralBucketName"].startswith(f"acme-org-logs-{stack.account_id}-")
+    elif role == "management":
+        assert set(outputs["scpIds"]) == {"deny-leave", "protect-logging"}
+    else:
+        assert outputs["logBucketName"] == f"acme-logs-{stack.account_id}-{stack.region}"
+
+
+def test_the_resources_really_landed_in_the_emulator(project, engine_env, demo_plan):
+    archive = first_of(demo_plan, "log-archive")
+    role_arn = (
+        f"arn:aws:iam::{archive.account_id}:role/{archive.config['org-logging:adminRoleName']}"
+    )
+    sts = boto3.client("sts", endpoint_url=engine_env["AWS_ENDPOINT_URL"], region_name="us-east-1")
+    credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName="e2e-check")["Credentials"]
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=engine_env["AWS_ENDPOINT_URL"],
+        region_name="us-east-1",
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )
+    buckets = {b["Name"] for b in s3.list_buckets()["Buckets"]}
+    central = f"acme-org-logs-{archive.account_id}-us-east-1"
+    assert central in buckets
+    assert s3.get_bucket_versioning(Bucket=central)["Status"] == "Enabled"
+    policy = json.loads(s3.get_bucket_policy(Bucket=central)["Policy"])
+    assert any(s.get("Sid") == "DenyReplicatedDeletes" for s in policy["Statement"])
