@@ -24,7 +24,7 @@ from components import naming
 from stacks.analyzer import AnalyzerClient, PolicyConfig
 from stacks.model import Action, PlannedStack, RetryableError, StackResult, Violation
 from stacks.offline import preview_stack
-from stacks.render import PROJECT_DIR, OrgFacts
+from stacks.render import PROJECT, PROJECT_DIR, OrgFacts
 
 AWS_PLUGIN_VERSION = "7.51.1"
 
@@ -284,29 +284,37 @@ class AutomationRunner:
         return path
 
     def _select(self, stack: PlannedStack) -> Any:
+        """Select the stack in the project's workspace, creating it first if it is new.
+
+        `pulumi stack init` writes the new stack's secrets salt into the project's
+        stackConfigDir, and would overwrite an example stack file of the same name in the
+        repo. So stacks are created from a shadow workspace in the state dir whose
+        stackConfigDir is our config dir: the salt lands in the stack's own config file.
+        """
         from pulumi import automation as auto
 
-        workspace = self._workspace()
         with self._init_lock:
             try:
-                selected = auto.Stack.select(stack.name, workspace)
+                return auto.Stack.select(stack.name, self._workspace())
             except auto.StackNotFoundError:
-                selected = auto.Stack.create(stack.name, workspace)
-                self._adopt_generated_config(stack)
+                auto.Stack.create(stack.name, self._shadow_workspace())
+        selected = auto.Stack.select(stack.name, self._workspace())
+        self.write_config(stack)  # the salt is in the file now: add the config back to it
         return selected
 
-    def _adopt_generated_config(self, stack: PlannedStack) -> None:
-        """`pulumi stack init` saves a new stack's secrets salt into stackConfigDir (stacks/):
-        move it into our config file so nothing generated stays in the repo."""
-        generated = PROJECT_DIR / "stacks" / f"Pulumi.{stack.name}.yaml"
-        if not generated.exists():
-            return
-        keys = yaml.safe_load(generated.read_text()) or {}
-        path = self.config_file(stack)
-        document = (yaml.safe_load(path.read_text()) or {}) if path.exists() else {}
-        document.update({k: v for k, v in keys.items() if k != "config"})
-        path.write_text(pulumi_yaml(document))
-        generated.unlink()
+    def _shadow_workspace(self) -> Any:
+        from pulumi import automation as auto
+
+        shadow = self.state_dir / "workspace"
+        shadow.mkdir(parents=True, exist_ok=True)
+        return auto.LocalWorkspace(
+            work_dir=str(shadow),
+            env_vars=self.env,
+            pulumi_command=self.pulumi_command,
+            project_settings=auto.ProjectSettings(
+                name=PROJECT, runtime="python", stack_config_dir=str(self.config_dir.resolve())
+            ),
+        )
 
     def run(self, stack: PlannedStack, action: Action) -> StackResult:
         from pulumi import automation as auto
@@ -330,7 +338,6 @@ class AutomationRunner:
 
         try:
             selected = self._select(stack)
-            self.write_config(stack)
             common = {
                 "config_file": str(self.config_file(stack)),
                 "on_event": on_event,
