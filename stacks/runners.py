@@ -307,13 +307,17 @@ class AutomationRunner:
 
         shadow = self.state_dir / "workspace"
         shadow.mkdir(parents=True, exist_ok=True)
+        (shadow / "Pulumi.yaml").write_text(
+            pulumi_yaml(
+                {
+                    "name": PROJECT,
+                    "runtime": "python",
+                    "stackConfigDir": str(self.config_dir.resolve()),
+                }
+            )
+        )
         return auto.LocalWorkspace(
-            work_dir=str(shadow),
-            env_vars=self.env,
-            pulumi_command=self.pulumi_command,
-            project_settings=auto.ProjectSettings(
-                name=PROJECT, runtime="python", stack_config_dir=str(self.config_dir.resolve())
-            ),
+            work_dir=str(shadow), env_vars=self.env, pulumi_command=self.pulumi_command
         )
 
     def run(self, stack: PlannedStack, action: Action) -> StackResult:
