@@ -24,7 +24,7 @@ from components import naming
 from stacks.analyzer import AnalyzerClient, PolicyConfig
 from stacks.model import Action, PlannedStack, RetryableError, StackResult, Violation
 from stacks.offline import preview_stack
-from stacks.render import PROJECT, PROJECT_DIR, OrgFacts
+from stacks.render import PROJECT_DIR, OrgFacts
 
 AWS_PLUGIN_VERSION = "7.51.1"
 
@@ -198,11 +198,10 @@ def assume_role_config(
 
 
 class AutomationRunner:
-    """Runs each stack with the Automation API (`LocalWorkspace` on this project).
+    """Runs each stack with the Automation API (a `LocalWorkspace` running this project).
 
-    The generated per-stack config files live in `state_dir/config`, never in the repo: every
-    operation gets `--config-file`. The backend is `backend_url` (default: a file backend in
-    the state dir).
+    The generated per-stack config files live in `state_dir/config`, never in the repo. The
+    backend is `backend_url` (default: a file backend in the state dir).
     """
 
     def __init__(
@@ -253,12 +252,36 @@ class AutomationRunner:
             workspace.install_plugin("aws", f"v{AWS_PLUGIN_VERSION}")
 
     def _workspace(self) -> Any:
+        """A LocalWorkspace running this project, whose stack config lives in the state dir.
+
+        The CLI reads and writes a stack's settings at `<stackConfigDir>/Pulumi.<stack>.yaml`
+        in more commands than take `--config-file` (`stack init` saves the secrets salt there,
+        `stack output` re-saves it): run from the repo, it overwrote
+        stacks/Pulumi.log-archive.yaml (the example of the same name) and left a file per
+        source stack. So the workspace is a project file in the state dir whose `main` is this
+        project and whose stackConfigDir is the state dir: the program is ours, the generated
+        settings never touch the repo.
+        """
         from pulumi import automation as auto
 
+        workspace = self.state_dir / "workspace"
+        workspace.mkdir(parents=True, exist_ok=True)
+        project = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())
+        runtime = dict(project["runtime"])
+        options = dict(runtime.get("options") or {})
+        if "virtualenv" in options:
+            options["virtualenv"] = str((PROJECT_DIR / options["virtualenv"]).resolve())
+        runtime["options"] = options
+        settings = {
+            **{k: v for k, v in project.items() if k != "stackConfigDir"},
+            "runtime": runtime,
+            "main": str(PROJECT_DIR),
+            "stackConfigDir": str(self.config_dir.resolve()),
+        }
+        with self._init_lock:
+            (workspace / "Pulumi.yaml").write_text(pulumi_yaml(settings))
         return auto.LocalWorkspace(
-            work_dir=str(PROJECT_DIR),
-            env_vars=self.env,
-            pulumi_command=self.pulumi_command,
+            work_dir=str(workspace), env_vars=self.env, pulumi_command=self.pulumi_command
         )
 
     # -- one stack ----------------------------------------------------------------------------
@@ -284,41 +307,17 @@ class AutomationRunner:
         return path
 
     def _select(self, stack: PlannedStack) -> Any:
-        """Select the stack in the project's workspace, creating it first if it is new.
-
-        `pulumi stack init` writes the new stack's secrets salt into the project's
-        stackConfigDir, and would overwrite an example stack file of the same name in the
-        repo. So stacks are created from a shadow workspace in the state dir whose
-        stackConfigDir is our config dir: the salt lands in the stack's own config file.
-        """
+        """Select the stack, creating it if it is new (its salt lands in its config file)."""
         from pulumi import automation as auto
 
+        workspace = self._workspace()
         with self._init_lock:
             try:
-                return auto.Stack.select(stack.name, self._workspace())
+                return auto.Stack.select(stack.name, workspace)
             except auto.StackNotFoundError:
-                auto.Stack.create(stack.name, self._shadow_workspace())
-        selected = auto.Stack.select(stack.name, self._workspace())
-        self.write_config(stack)  # the salt is in the file now: add the config back to it
-        return selected
-
-    def _shadow_workspace(self) -> Any:
-        from pulumi import automation as auto
-
-        shadow = self.state_dir / "workspace"
-        shadow.mkdir(parents=True, exist_ok=True)
-        (shadow / "Pulumi.yaml").write_text(
-            pulumi_yaml(
-                {
-                    "name": PROJECT,
-                    "runtime": "python",
-                    "stackConfigDir": str(self.config_dir.resolve()),
-                }
-            )
-        )
-        return auto.LocalWorkspace(
-            work_dir=str(shadow), env_vars=self.env, pulumi_command=self.pulumi_command
-        )
+                created = auto.Stack.create(stack.name, workspace)
+        self.write_config(stack)  # `stack init` rewrote the file with its salt: add the config
+        return created
 
     def run(self, stack: PlannedStack, action: Action) -> StackResult:
         from pulumi import automation as auto
