@@ -8,6 +8,7 @@ import json
 import multiprocessing
 import os
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -138,6 +139,30 @@ RETRYABLE = re.compile(
     r"the stack is currently locked",
     re.IGNORECASE,
 )
+
+
+_LOCK_HOLDER = re.compile(r"created by [^@\s]*@(?P<host>\S+) \(pid (?P<pid>\d+)\)")
+
+
+def stale_lock(message: str) -> bool:
+    """A file-backend lock error whose every holder was a process of this host that is gone."""
+    if "currently locked" not in message:
+        return False
+    holders = list(_LOCK_HOLDER.finditer(message))
+    if not holders:
+        return False
+    host = socket.gethostname()
+    return all(h["host"] == host and not _alive(int(h["pid"])) for h in holders)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def is_retryable(error: BaseException) -> bool:
@@ -339,6 +364,7 @@ class AutomationRunner:
                     )
                 )
 
+        selected = None
         try:
             selected = self._select(stack)
             common = {
@@ -358,6 +384,13 @@ class AutomationRunner:
                     outcome = selected.destroy(**common)
                     changes = dict(outcome.summary.resource_changes or {})
         except auto.CommandError as error:
+            if selected is not None and stale_lock(str(error)):
+                # A run killed mid-update (Ctrl-C, a cancelled CI job) left its lock; its
+                # process is gone, so nobody else is updating the stack: clear it, try again.
+                selected.cancel()
+                raise RetryableError(
+                    f"cleared a stale lock: {_last_lines(str(error), 3)}"
+                ) from error
             if is_retryable(error):
                 raise RetryableError(str(error)) from error
             return StackResult.for_stack(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import yaml
 from conftest import LOG_ARCHIVE, MANAGEMENT, MEMBER, stack_config
 
@@ -79,3 +81,24 @@ def test_throttling_and_lock_conflicts_are_retryable_and_nothing_else():
     assert is_retryable(CommandError(failed("error: the stack is currently locked by 1 lock(s)")))
     assert not is_retryable(CommandError(failed("error: AccessDenied: not authorized")))
     assert issubclass(RetryableError, Exception)
+
+
+def test_a_lock_left_by_a_dead_process_of_this_host_is_stale():
+    import socket
+    import subprocess
+
+    from stacks.runners import stale_lock
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    dead = gone.pid
+    host = socket.gethostname()
+    message = (
+        "error: the stack is currently locked by 1 lock(s). Either wait for the other "
+        "process(es) to end or delete the lock file with `pulumi cancel`.\n"
+        f"  file:///backend/.pulumi/locks/x.json: created by root@{host} (pid {dead}) at 2026-11-27T00:00:00Z"
+    )
+    assert stale_lock(message)
+    assert not stale_lock(message.replace(f"(pid {dead})", f"(pid {os.getpid()})"))  # alive
+    assert not stale_lock(message.replace(f"@{host} ", "@another-runner "))  # can't tell: wait
+    assert not stale_lock("error: AccessDenied")
