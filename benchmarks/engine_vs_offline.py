@@ -65,6 +65,7 @@ def main() -> int:
         install_plugin(bin_dir / "pulumi", home, env)
         (work / "project").mkdir()
         project = project_copy(work / "project")
+        (work / "backend").mkdir()
         pulumi(["login", (work / "backend").as_uri()], cwd=project, env=env)
         for stack in stacks:
             config = dict(stack.config)
