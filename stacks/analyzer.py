@@ -26,7 +26,6 @@ import contextlib
 import json
 import os
 import queue
-import select
 import signal
 import subprocess
 import sys
@@ -42,6 +41,7 @@ import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
+from stacks.processes import stop_process_group, wait_unreaped
 from stacks.render import PROJECT_DIR, SECRET_SIG, SIG_KEY
 from stacks.render import UNKNOWN as UNKNOWN  # re-exported beside the typed sentinels
 
@@ -485,24 +485,6 @@ def _load_pack_project(pack_dir: Path) -> dict[str, Any]:
     return project
 
 
-def _wait_for_exit(proc: subprocess.Popen[bytes], timeout: float) -> None:
-    """Wait up to `timeout` for `proc` to exit, leaving it unreaped (a zombie).
-
-    An unreaped leader keeps its process-group id from being reused, which makes the final
-    group-wide SIGKILL safe. A pidfd turns readable on exit; no polling, no sleeps.
-    """
-    try:
-        pidfd = os.pidfd_open(proc.pid)
-    except (AttributeError, OSError):  # not Linux, or already reaped
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=timeout)
-        return
-    try:
-        select.select([pidfd], [], [], timeout)
-    finally:
-        os.close(pidfd)
-
-
 # --------------------------------------------------------------------------------------------
 # The client
 # --------------------------------------------------------------------------------------------
@@ -654,20 +636,10 @@ class AnalyzerClient:
             self._channel = None
         proc, self._proc = self._proc, None
         if proc is not None:
-            self._signal_group(proc.pid, signal.SIGINT)
-            _wait_for_exit(proc, grace)
-            # Whatever is left of the group: the pack if it ignored SIGINT, and anything it
-            # started. The unreaped leader still holds the group id, so no other process has it.
-            self._signal_group(proc.pid, signal.SIGKILL)
-            proc.wait()
+            stop_process_group(proc, signal.SIGINT, grace)
         for thread in self._threads:
             thread.join(timeout=grace)
         self._threads = []
-
-    @staticmethod
-    def _signal_group(pgid: int, sig: signal.Signals) -> None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pgid, sig)
 
     def _read_port(self) -> int:
         proc = self._proc
@@ -686,7 +658,7 @@ class AnalyzerClient:
                 f"{self._stderr_tail()}"
             ) from None
         if line is None:
-            _wait_for_exit(proc, self._startup_timeout)
+            wait_unreaped(proc, self._startup_timeout)
             for thread in self._threads:
                 thread.join(timeout=5)
             how = self._exit_status() or "closed its stdout"

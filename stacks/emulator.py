@@ -8,11 +8,9 @@ opted out by tag.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import queue
 import re
-import signal
 import subprocess
 import sys
 import threading
@@ -24,6 +22,8 @@ from types import TracebackType
 from typing import IO, Any
 
 import boto3
+
+from stacks.processes import stop_process_group
 
 OPT_OUT_TAG = "org-logging-opt-out"
 
@@ -83,14 +83,7 @@ class Emulator:
         process, self._process = self._process, None
         if process is None:
             return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_process_group(process)
         if self._drain is not None:
             self._drain.join(timeout=5)
 

@@ -17,10 +17,8 @@ This module imports nothing heavy: the plugin process imports it too.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shlex
-import signal
 import subprocess
 import tempfile
 import threading
@@ -28,6 +26,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
+
+from stacks.processes import stop_process_group
 
 PLUGIN_NAME = "aws"
 PLUGIN_VERSION = "7.51.1"
@@ -188,14 +188,7 @@ class ProviderProcess:
         process, self._process = self._process, None
         if process is None:
             return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_process_group(process)
         if process.stdout is not None:
             process.stdout.close()
         if self._drain is not None:
