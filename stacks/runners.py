@@ -242,6 +242,7 @@ class AutomationRunner:
     ) -> None:
         self.state_dir = state_dir
         self.config_dir = state_dir / "config"
+        self.workspace_dir = state_dir / "workspace"
         self.log_dir = state_dir / "logs"
         self.backend_url = backend_url or (state_dir / "backend").resolve().as_uri()
         self.management_account_id = management_account_id
@@ -261,6 +262,7 @@ class AutomationRunner:
         """Check the CLI, log in, and make sure the aws plugin is installed once."""
         for directory in (self.config_dir, self.log_dir):
             directory.mkdir(parents=True, exist_ok=True)
+        self._write_workspace_project()
         if self.backend_url.startswith("file://"):
             Path(self.backend_url.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
             if "PULUMI_CONFIG_PASSPHRASE" not in {**os.environ, **self.env} and (
@@ -289,8 +291,15 @@ class AutomationRunner:
         """
         from pulumi import automation as auto
 
-        workspace = self.state_dir / "workspace"
-        workspace.mkdir(parents=True, exist_ok=True)
+        return auto.LocalWorkspace(
+            work_dir=str(self.workspace_dir),
+            env_vars=self.env,
+            pulumi_command=self.pulumi_command,
+        )
+
+    def _write_workspace_project(self) -> None:
+        """The workspace's Pulumi.yaml: this project, with stack settings in the state dir."""
+        self.workspace_dir.mkdir(parents=True, exist_ok=True)
         project = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())
         runtime = dict(project["runtime"])
         options = dict(runtime.get("options") or {})
@@ -303,11 +312,7 @@ class AutomationRunner:
             "main": str(PROJECT_DIR),
             "stackConfigDir": str(self.config_dir.resolve()),
         }
-        with self._init_lock:
-            (workspace / "Pulumi.yaml").write_text(pulumi_yaml(settings))
-        return auto.LocalWorkspace(
-            work_dir=str(workspace), env_vars=self.env, pulumi_command=self.pulumi_command
-        )
+        (self.workspace_dir / "Pulumi.yaml").write_text(pulumi_yaml(settings))
 
     # -- one stack ----------------------------------------------------------------------------
 

@@ -102,3 +102,13 @@ def test_a_lock_left_by_a_dead_process_of_this_host_is_stale():
     assert not stale_lock(message.replace(f"(pid {dead})", f"(pid {os.getpid()})"))  # alive
     assert not stale_lock(message.replace(f"@{host} ", "@another-runner "))  # can't tell: wait
     assert not stale_lock("error: AccessDenied")
+
+
+def test_the_workspace_runs_this_project_with_stack_settings_in_the_state_dir(tmp_path):
+    runner = AutomationRunner(state_dir=tmp_path, management_account_id=MANAGEMENT)
+    runner._write_workspace_project()
+    project = yaml.safe_load((tmp_path / "workspace" / "Pulumi.yaml").read_text())
+    assert project["name"] == "org-logging"
+    assert project["main"] == str(PROJECT_DIR)
+    assert project["stackConfigDir"] == str((tmp_path / "config").resolve())
+    assert project["runtime"]["options"]["virtualenv"] == str(PROJECT_DIR / ".venv")
