@@ -66,3 +66,21 @@ def write_stack_config(project: Path, stack: str, config: dict[str, Any]) -> Non
 def stack_outputs(project: Path, stack: str, env: dict[str, str]) -> dict[str, Any]:
     done = pulumi(["stack", "output", "--json", "--stack", stack], cwd=project, env=env)
     return json.loads(done.stdout)
+
+
+def member_s3(endpoint_url: str, account: str, role_name: str) -> Any:
+    """An S3 client of a member account of the emulator, reached by assuming `role_name`."""
+    import boto3
+
+    sts = boto3.client("sts", endpoint_url=endpoint_url, region_name="us-east-1")
+    credentials = sts.assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/{role_name}", RoleSessionName="e2e-check"
+    )["Credentials"]
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.engine import REPO
+from tests.e2e.engine import REPO, member_s3
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +45,21 @@ def command(enrollment: dict, action: str, *extra: str) -> list[str]:
         "4",
         *extra,
     ]
+
+
+def run_stacks(enrollment: dict, action: str, *extra: str) -> dict:
+    """Run `python -m stacks <action>` to the end; it must exit 0. Returns its JSON report."""
+    done = subprocess.run(
+        command(enrollment, action, *extra),
+        cwd=REPO,
+        env=enrollment["env"],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-3000:]
+    return report_of(done)
 
 
 def ledger_passes(path: Path) -> list[dict]:
@@ -86,17 +101,7 @@ def test_a_killed_enrollment_resumes_without_redoing_finished_stacks(enrollment,
     finished_before = {r["stack"] for r in ledger_passes(enrollment["ledger"])}
     assert 4 <= len(finished_before) < total
 
-    resumed = subprocess.run(
-        command(enrollment, "up", "--resume"),
-        cwd=REPO,
-        env=enrollment["env"],
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        check=False,
-    )
-    assert resumed.returncode == 0, resumed.stdout[-5000:] + resumed.stderr[-3000:]
-    report = report_of(resumed)
+    report = run_stacks(enrollment, "up", "--resume")
     assert set(report["summary"]["resumedStacks"]) == finished_before
     assert report["summary"]["passed"] == total
     ran_again = [
@@ -106,37 +111,26 @@ def test_a_killed_enrollment_resumes_without_redoing_finished_stacks(enrollment,
 
 
 def test_a_second_enrollment_reports_no_changes(enrollment, demo_plan):
-    again = subprocess.run(
-        command(enrollment, "up"),
-        cwd=REPO,
-        env=enrollment["env"],
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        check=False,
-    )
-    assert again.returncode == 0, again.stdout[-5000:]
-    report = report_of(again)
+    report = run_stacks(enrollment, "up")
     assert report["summary"]["passed"] == len(demo_plan.stacks)
     for stack in report["stacks"]:
         changed = {k: v for k, v in stack.get("changes", {}).items() if k != "same" and v}
         assert changed == {}, (stack["name"], stack.get("changes"))
 
 
-def test_destroy_removes_every_stack(enrollment, demo_plan, engine_env):
-    destroyed = subprocess.run(
-        command(enrollment, "destroy"),
-        cwd=REPO,
-        env=enrollment["env"],
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        check=False,
-    )
-    assert destroyed.returncode == 0, destroyed.stdout[-5000:]
-    report = report_of(destroyed)
+def test_destroy_removes_every_stack_but_keeps_the_logs(enrollment, demo_plan, engine_env):
+    report = run_stacks(enrollment, "destroy")
     assert report["summary"]["passed"] == len(demo_plan.stacks)
     assert all(s.get("changes", {}).get("delete", 0) > 0 for s in report["stacks"])
+    archive = next(s for s in demo_plan.stacks if s.role == "log-archive")
+    s3 = member_s3(
+        engine_env["AWS_ENDPOINT_URL"],
+        archive.account_id,
+        archive.config["org-logging:adminRoleName"],
+    )
+    central = f"acme-org-logs-{archive.account_id}-us-east-1"
+    assert central in {b["Name"] for b in s3.list_buckets()["Buckets"]}  # retained
+    assert s3.get_bucket_versioning(Bucket=central)["Status"] == "Enabled"
     # Nothing the runs generated is in the repo: stack config lives in the state dir.
     untouched = subprocess.run(
         ["git", "status", "--porcelain", "--ignored", "--", "stacks", "Pulumi.yaml"],

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 
-import boto3
 import pytest
 
 from stacks.model import PlannedStack
 from stacks.runners import assume_role_config
-from tests.e2e.engine import project_copy, pulumi, stack_outputs, write_stack_config
+from tests.e2e.engine import member_s3, project_copy, pulumi, stack_outputs, write_stack_config
 
 ROLES = ("log-archive", "management", "source")
 
@@ -61,18 +60,10 @@ def test_each_role_previews_with_the_pack_and_deploys(project, engine_env, demo_
 
 def test_the_resources_really_landed_in_the_emulator(project, engine_env, demo_plan):
     archive = first_of(demo_plan, "log-archive")
-    role_arn = (
-        f"arn:aws:iam::{archive.account_id}:role/{archive.config['org-logging:adminRoleName']}"
-    )
-    sts = boto3.client("sts", endpoint_url=engine_env["AWS_ENDPOINT_URL"], region_name="us-east-1")
-    credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName="e2e-check")["Credentials"]
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=engine_env["AWS_ENDPOINT_URL"],
-        region_name="us-east-1",
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
+    s3 = member_s3(
+        engine_env["AWS_ENDPOINT_URL"],
+        archive.account_id,
+        archive.config["org-logging:adminRoleName"],
     )
     buckets = {b["Name"] for b in s3.list_buckets()["Buckets"]}
     central = f"acme-org-logs-{archive.account_id}-us-east-1"
