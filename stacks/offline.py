@@ -9,7 +9,6 @@ dependencies and property dependencies. The pack is started once by the caller
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -30,6 +29,7 @@ from stacks.render import (
     Registration,
     Rendered,
     RenderError,
+    config_string,
     render,
 )
 
@@ -42,14 +42,9 @@ DEFAULT_AWS_PROVIDER = f"default_{AWS_PROVIDER_VERSION.replace('.', '_')}"
 # --------------------------------------------------------------------------------------------
 
 
-def _config_string(value: Any) -> str:
-    """Pulumi config holds strings; structured values are their JSON."""
-    return value if isinstance(value, str) else json.dumps(value)
-
-
 def _setting(config: Mapping[str, Any], key: str) -> str:
     value = config.get(key)
-    return "" if value is None else _config_string(value)
+    return "" if value is None else config_string(value)
 
 
 def stack_region(config: Mapping[str, Any]) -> str:
@@ -63,7 +58,7 @@ def default_aws_provider(stack: str, config: Mapping[str, Any]) -> ProviderResou
     arrives JSON-encoded, as the engine sends it), plus the plugin version.
     """
     properties = {
-        key.split(":", 1)[1]: _config_string(value)
+        key.split(":", 1)[1]: config_string(value)
         for key, value in config.items()
         if key.startswith("aws:") and value is not None
     }
@@ -152,7 +147,7 @@ def stack_info(name: str, config: Mapping[str, Any]) -> StackInfo:
         stack=name,
         project=PROJECT,
         dry_run=True,
-        config={key: _config_string(value) for key, value in config.items() if value is not None},
+        config={key: config_string(value) for key, value in config.items() if value is not None},
     )
 
 

@@ -103,11 +103,20 @@ def plain(value: Any) -> Any:
 # Mocks: what a provider would compute (ids, ARNs) and what data sources would return
 # --------------------------------------------------------------------------------------------
 
-_PARTITIONS = {"us-gov-": "aws-us-gov", "cn-": "aws-cn"}
-
 
 def _partition(region: str) -> str:
-    return next((p for start, p in _PARTITIONS.items() if region.startswith(start)), "aws")
+    """The region's partition; a team stack may use a region our table lacks: assume aws."""
+    from components import naming
+
+    try:
+        return naming.partition_of(region).name
+    except ValueError:
+        return "aws"
+
+
+def config_string(value: Any) -> str:
+    """Pulumi config holds strings; structured values are their JSON."""
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def _short_id(*parts: str) -> str:
@@ -340,12 +349,7 @@ def _render(
             callbacks=None,
         )
     )
-    pulumi_config.set_all_config(
-        {
-            key: value if isinstance(value, str) else json.dumps(value)
-            for key, value in config.items()
-        }
-    )
+    pulumi_config.set_all_config({key: config_string(value) for key, value in config.items()})
     entry = program or (
         lambda: runpy.run_path(str(PROJECT_DIR / "__main__.py"), run_name="__main__")
     )
