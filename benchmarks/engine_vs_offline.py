@@ -41,6 +41,7 @@ def main() -> int:
         org = discover(
             organizations_client(emulator.endpoint_url, region="us-east-1"),
             tag_key=settings.exclude.opt_out_tag,
+            regions=settings.regions,
         )
         stacks = build_plan(settings, org).stacks[: args.stacks]
 
@@ -69,7 +70,7 @@ def main() -> int:
         pulumi(["login", (work / "backend").as_uri()], cwd=project, env=env)
         for stack in stacks:
             config = dict(stack.config)
-            assume = assume_role_config(stack, None, org.management_account_id)
+            assume = assume_role_config(stack, None)
             if assume:
                 config["aws:assumeRoles"] = assume
             write_stack_config(project, stack.name, config)

@@ -116,6 +116,7 @@ def main() -> int:
         org = discover(
             organizations_client(emulator.endpoint_url, region="us-east-1"),
             tag_key=settings.exclude.opt_out_tag,
+            regions=settings.regions,
         )
         discovered = time.perf_counter() - started
     plan = build_plan(settings, org)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import NamedTuple
+from typing import TypeVar
 
 import pulumi
 import pulumi_aws as aws
@@ -11,9 +11,16 @@ import pulumi_aws as aws
 # Colder storage as objects age; a transition is used only when the retention outlasts it.
 LIFECYCLE_TRANSITIONS = (("STANDARD_IA", 30), ("GLACIER_IR", 90), ("DEEP_ARCHIVE", 180))
 
+R = TypeVar("R", bound=pulumi.Resource)
+
 
 def lifecycle_rules(retention_days: int, *, transitions: bool = True) -> list[dict]:
-    """Expire after `retention_days`; move to colder classes where the retention allows it."""
+    """Expire after `retention_days`; move to colder classes where the retention allows it.
+
+    A noncurrent version is kept as long as a current one: an overwrite makes the genuine log
+    noncurrent, and a bucket policy cannot stop lifecycle expiry
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-expire-general-considerations.html).
+    """
     steps = [
         {"storage_class": storage_class, "days": days}
         # Each class is kept at least its minimum billable duration (30/90/180 days) before expiry.
@@ -27,7 +34,7 @@ def lifecycle_rules(retention_days: int, *, transitions: bool = True) -> list[di
             "filter": {},
             "transitions": steps,
             "expiration": {"days": retention_days},
-            "noncurrent_version_expiration": {"noncurrent_days": 1},
+            "noncurrent_version_expiration": {"noncurrent_days": retention_days},
         },
         {
             "id": "clean-up",
@@ -39,11 +46,6 @@ def lifecycle_rules(retention_days: int, *, transitions: bool = True) -> list[di
     ]
 
 
-class HardenedBucket(NamedTuple):
-    versioning: aws.s3.BucketVersioning
-    policy: aws.s3.BucketPolicy
-
-
 def kept(
     parent: pulumi.Resource, *, depends_on: list[pulumi.Resource] | None = None
 ) -> pulumi.ResourceOptions:
@@ -52,67 +54,96 @@ def kept(
     return pulumi.ResourceOptions(parent=parent, retain_on_delete=True, depends_on=depends_on)
 
 
-def harden_bucket(
-    parent: pulumi.Resource,
-    name: str,
-    bucket: aws.s3.Bucket,
-    *,
-    region: str,
-    sse: dict,
-    policy: dict,
-    lifecycle: list[dict],
-    object_ownership: str = "BucketOwnerEnforced",
-) -> HardenedBucket:
-    """Versioning, object ownership (ACLs off by default), all public-access blocks,
-    encryption, policy and expiry; all kept when the stack is destroyed."""
-    versioning = aws.s3.BucketVersioning(
-        f"{name}-versioning",
-        bucket=bucket.id,
-        versioning_configuration={"status": "Enabled"},
-        region=region,
-        opts=kept(parent),
-    )
-    aws.s3.BucketOwnershipControls(
-        f"{name}-ownership",
-        bucket=bucket.id,
-        rule={"object_ownership": object_ownership},
-        region=region,
-        opts=kept(parent),
-    )
-    public_access_block = aws.s3.BucketPublicAccessBlock(
-        f"{name}-public-access-block",
-        bucket=bucket.id,
-        block_public_acls=True,
-        block_public_policy=True,
-        ignore_public_acls=True,
-        restrict_public_buckets=True,
-        region=region,
-        opts=kept(parent),
-    )
-    aws.s3.BucketServerSideEncryptionConfiguration(
-        f"{name}-encryption",
-        bucket=bucket.id,
-        rules=[
-            {
-                "apply_server_side_encryption_by_default": sse,
-                "bucket_key_enabled": sse["sse_algorithm"] == "aws:kms",
-            }
-        ],
-        region=region,
-        opts=kept(parent),
-    )
-    bucket_policy = aws.s3.BucketPolicy(
-        f"{name}-policy",
-        bucket=bucket.id,
-        policy=json.dumps(policy),
-        region=region,
-        opts=kept(parent, depends_on=[public_access_block]),
-    )
-    aws.s3.BucketLifecycleConfiguration(
-        f"{name}-lifecycle",
-        bucket=bucket.id,
-        rules=lifecycle,
-        region=region,
-        opts=kept(parent, depends_on=[versioning]),
-    )
-    return HardenedBucket(versioning, bucket_policy)
+class HardenedBucket:
+    """A log bucket's configuration resources, then its policy, applied last.
+
+    The policy denies bucket-configuration changes to everyone but `adminRoleName`: applied
+    before another configuration call of the same deployment, it would refuse that call to a
+    deployer who is not the admin role. So `seal` makes it depend on every part `add`ed.
+    """
+
+    def __init__(
+        self,
+        parent: pulumi.Resource,
+        name: str,
+        bucket: aws.s3.Bucket,
+        *,
+        region: str,
+        sse: dict,
+        lifecycle: list[dict],
+        object_ownership: str = "BucketOwnerEnforced",
+    ) -> None:
+        self.parent, self.name, self.bucket, self.region = parent, name, bucket, region
+        self.parts: list[pulumi.Resource] = []
+        self.policy: aws.s3.BucketPolicy | None = None
+        self.versioning = self.add(
+            aws.s3.BucketVersioning(
+                f"{name}-versioning",
+                bucket=bucket.id,
+                versioning_configuration={"status": "Enabled"},
+                region=region,
+                opts=kept(parent),
+            )
+        )
+        self.ownership = self.add(
+            aws.s3.BucketOwnershipControls(
+                f"{name}-ownership",
+                bucket=bucket.id,
+                rule={"object_ownership": object_ownership},
+                region=region,
+                opts=kept(parent),
+            )
+        )
+        self.add(
+            aws.s3.BucketPublicAccessBlock(
+                f"{name}-public-access-block",
+                bucket=bucket.id,
+                block_public_acls=True,
+                block_public_policy=True,
+                ignore_public_acls=True,
+                restrict_public_buckets=True,
+                region=region,
+                opts=kept(parent),
+            )
+        )
+        self.add(
+            aws.s3.BucketServerSideEncryptionConfiguration(
+                f"{name}-encryption",
+                bucket=bucket.id,
+                rules=[
+                    {
+                        "apply_server_side_encryption_by_default": sse,
+                        "bucket_key_enabled": sse["sse_algorithm"] == "aws:kms",
+                    }
+                ],
+                region=region,
+                opts=kept(parent),
+            )
+        )
+        self.add(
+            aws.s3.BucketLifecycleConfiguration(
+                f"{name}-lifecycle",
+                bucket=bucket.id,
+                rules=lifecycle,
+                region=region,
+                opts=kept(parent, depends_on=[self.versioning]),
+            )
+        )
+
+    def add(self, resource: R) -> R:
+        """Another configuration resource of this bucket; the policy will wait for it."""
+        if self.policy is not None:
+            raise RuntimeError(f"{self.name}: configure the bucket before its policy is sealed")
+        self.parts.append(resource)
+        return resource
+
+    def seal(self, policy: dict) -> aws.s3.BucketPolicy:
+        """The bucket policy, after every configuration resource of the bucket."""
+        self.policy = aws.s3.BucketPolicy(
+            f"{self.name}-policy",
+            bucket=self.bucket.id,
+            policy=json.dumps(policy),
+            region=self.region,
+            opts=kept(self.parent, depends_on=list(self.parts)),
+        )
+        return self.policy

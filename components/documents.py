@@ -119,6 +119,40 @@ def deny_tampering_except_admin(region: str, bucket: str, admin_role_arn: str) -
     ]
 
 
+def deny_writes_except(
+    region: str,
+    bucket: str,
+    *,
+    writer_arns: list[str],
+    writer_accounts: list[str] | tuple[str, ...] = (),
+    not_resources: list[str] | tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """Only the bucket's writers may put objects: an overwrite makes the genuine log noncurrent.
+
+    AWS services writing with their service principal (CloudTrail, log delivery, S3 server
+    access logging) are told apart by aws:PrincipalIsAWSService; roles by aws:PrincipalArn
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalisawsservice).
+    """
+    condition: dict[str, dict[str, Any]] = {
+        "Bool": {"aws:PrincipalIsAWSService": "false"},
+        "ArnNotLike": {"aws:PrincipalArn": writer_arns},
+    }
+    if writer_accounts:
+        condition["StringNotEquals"] = {"aws:PrincipalAccount": list(writer_accounts)}
+    body = statement(
+        "DenyObjectWritesExceptWriters",
+        "Deny",
+        "s3:PutObject",
+        naming.s3_objects_arn(region, bucket),
+        principal=EVERYONE,
+        condition=condition,
+    )
+    if not_resources:
+        del body["Resource"]
+        body["NotResource"] = list(not_resources)
+    return body
+
+
 def replication_role_pattern(region: str, prefix: str) -> str:
     """Only org-logging's own replication roles, in any member account, may replicate."""
     return naming.iam_role_arn(region, "*", naming.replication_role_name(prefix, "*"))
@@ -138,6 +172,8 @@ def central_bucket_policy(
     management_account: str,
     trail_arn: str,
     admin_role_arn: str,
+    firehose_role_arn: str,
+    reader_role_arn: str,
 ) -> Document:
     org_prefix, management_prefix = naming.trail_prefixes(org_id, management_account)
     from_org_replication_role = {
@@ -198,6 +234,18 @@ def central_bucket_policy(
             },
         ),
         *deny_tampering_except_admin(region, bucket, admin_role_arn),
+        # Replication writes with s3:ReplicateObject, not PutObject; CloudTrail is a service.
+        deny_writes_except(region, bucket, writer_arns=[firehose_role_arn, admin_role_arn]),
+        # Replicas of SSE-S3 sources stay SSE-S3, so the key does not guard them: the policy does.
+        # https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html
+        statement(
+            "DenyReadingLogsExceptReaders",
+            "Deny",
+            ["s3:GetObject", "s3:GetObjectVersion"],
+            naming.s3_objects_arn(region, bucket),
+            principal=EVERYONE,
+            condition={"ArnNotLike": {"aws:PrincipalArn": [admin_role_arn, reader_role_arn]}},
+        ),
     )
 
 
@@ -224,6 +272,7 @@ def access_log_bucket_policy(
             },
         ),
         *deny_tampering_except_admin(region, bucket, admin_role_arn),
+        deny_writes_except(region, bucket, writer_arns=[admin_role_arn]),
     )
 
 
@@ -231,13 +280,11 @@ def central_key_policy(
     *,
     region: str,
     account: str,
-    name_prefix: str,
-    org_id: str,
     management_account: str,
     trail_arn: str,
     bucket: str,
     firehose_role_arn: str,
-    alert_rule_arn: str,
+    alert_rule_arns: list[str],
     admin_role_arn: str,
 ) -> Document:
     bucket_arn = naming.s3_bucket_arn(region, bucket)
@@ -260,10 +307,24 @@ def central_key_policy(
                 "kms:DisableKeyRotation",
                 "kms:PutKeyPolicy",
                 "kms:DeleteImportedKeyMaterial",
+                # Moving or deleting the alias needs these on the key as well as on the alias:
+                # https://docs.aws.amazon.com/kms/latest/developerguide/alias-access.html
+                "kms:UpdateAlias",
+                "kms:DeleteAlias",
             ],
             "*",
             principal=EVERYONE,
             condition={"ArnNotLike": {"aws:PrincipalArn": admin_role_arn}},
+        ),
+        # The management stack resolves the alias to the key ARN the trail stores (DescribeKey
+        # takes an alias ARN across accounts):
+        # https://docs.aws.amazon.com/kms/latest/APIReference/API_DescribeKey.html
+        statement(
+            "AllowManagementAccountDescribeKey",
+            "Allow",
+            "kms:DescribeKey",
+            "*",
+            principal={"AWS": naming.account_root_arn(region, management_account)},
         ),
         # https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail-encrypt.html
         statement(
@@ -301,20 +362,6 @@ def central_key_policy(
                 "StringLike": {"kms:EncryptionContext:aws:s3:arn": [bucket_arn, f"{bucket_arn}/*"]},
             },
         ),
-        # https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html
-        statement(
-            "AllowOrgReplicaEncryption",
-            "Allow",
-            # Decrypt: S3 verifies the destination's Bucket Key with it during replication.
-            ["kms:Encrypt", "kms:GenerateDataKey", "kms:Decrypt"],
-            "*",
-            principal=EVERYONE,
-            condition={
-                "StringEquals": {"aws:PrincipalOrgID": org_id, "kms:ViaService": via_s3},
-                "ArnLike": {"aws:PrincipalArn": replication_role_pattern(region, name_prefix)},
-                "StringLike": {"kms:EncryptionContext:aws:s3:arn": [bucket_arn, f"{bucket_arn}/*"]},
-            },
-        ),
         # EventBridge publishes to the KMS-encrypted alert topic:
         # https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
         statement(
@@ -323,7 +370,7 @@ def central_key_policy(
             ["kms:GenerateDataKey*", "kms:Decrypt"],
             "*",
             principal=service("events"),
-            condition={"ArnEquals": {"aws:SourceArn": alert_rule_arn}},
+            condition={"ArnEquals": {"aws:SourceArn": alert_rule_arns}},
         ),
     )
 
@@ -368,37 +415,61 @@ def firehose_delivery_policy(
     )
 
 
-def destination_trust_policy(home_region: str, regions: list[str] | tuple[str, ...]) -> Document:
-    # CloudWatch Logs assumes it for the recipient and for every sender account of the region:
-    # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CreateDestination.html
+def destination_trust_policy(
+    home_region: str, regions: list[str] | tuple[str, ...], org_id: str
+) -> Document:
+    # CloudWatch Logs assumes it for the recipient and for every sender account of the region;
+    # aws:SourceOrgID keeps it to this organization's accounts:
+    # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/Subscriptions-confused-deputy.html
     return trust_policy(
         "logs",
         {
             "StringLike": {
                 "aws:SourceArn": [naming.arn(home_region, "logs", r, "*", "*") for r in regions]
-            }
+            },
+            "StringEquals": {"aws:SourceOrgID": org_id},
         },
     )
 
 
-def destination_delivery_policy(firehose_arn: str) -> Document:
+def destination_delivery_policy(firehose_arns: list[str]) -> Document:
     return policy(
         statement(
             "PutIntoCentralFirehose",
             "Allow",
             ["firehose:PutRecord", "firehose:PutRecordBatch"],
-            firehose_arn,
+            firehose_arns,
         )
     )
 
 
-def destination_access_policy(destination_arn: str, org_id: str) -> Document:
+# PutDestinationPolicy takes at most 5,120 bytes:
+# https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutDestinationPolicy.html
+DESTINATION_POLICY_MAX_BYTES = 5120
+
+
+def destination_access_policy(
+    destination_arn: str, org_id: str, member_accounts: list[str] | tuple[str, ...] | None = None
+) -> Document:
+    """Subscriptions from the organization only: by aws:PrincipalOrgID, or, where that is not
+    supported for destinations (aws-cn), by the explicit list of member accounts."""
     # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/Cross-Account-Log_Subscription-Update-policy-Account.html
+    actions = ["logs:PutSubscriptionFilter", "logs:PutAccountPolicy"]
+    if member_accounts is not None:
+        return policy(
+            statement(
+                "AllowMemberAccountSubscriptions",
+                "Allow",
+                actions,
+                destination_arn,
+                principal={"AWS": sorted(member_accounts)},
+            )
+        )
     return policy(
         statement(
             "AllowOrgSubscriptions",
             "Allow",
-            ["logs:PutSubscriptionFilter", "logs:PutAccountPolicy"],
+            actions,
             destination_arn,
             principal=EVERYONE,
             condition={"StringEquals": {"aws:PrincipalOrgID": org_id}},
@@ -406,20 +477,52 @@ def destination_access_policy(destination_arn: str, org_id: str) -> Document:
     )
 
 
-def alert_bus_policy(bus_arn: str, org_id: str) -> Document:
+def destination_policy_bytes(member_accounts: list[str] | tuple[str, ...]) -> int:
+    """The size of an aws-cn destination policy naming `member_accounts`, at its longest
+    (a 16-character prefix, the longest China region)."""
+    arn = naming.logs_destination_arn("cn-northwest-1", "0" * 12, naming.destination_name("p" * 16))
+    document = destination_access_policy(arn, "", list(member_accounts))
+    return len(json.dumps(document, separators=(",", ":")).encode())
+
+
+def max_destination_policy_accounts() -> int:
+    """How many member accounts an aws-cn destination policy holds."""
+    low, high = 1, DESTINATION_POLICY_MAX_BYTES
+    while low < high:  # the largest n whose policy fits
+        middle = (low + high + 1) // 2
+        if destination_policy_bytes([f"{i:012d}" for i in range(middle)]) <= (
+            DESTINATION_POLICY_MAX_BYTES
+        ):
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def alert_forwarder_pattern(region: str, prefix: str) -> str:
+    """Every role that forwards alerts to the central bus, in any account of the org."""
+    return naming.iam_role_arn(region, "*", naming.alert_forwarder_role_name(prefix, "*"))
+
+
+def alert_bus_policy(bus_arn: str, org_id: str, *, region: str, name_prefix: str) -> Document:
+    """Only org-logging's forwarder roles, in the organization, may put events: a member
+    cannot flood the alert topic."""
     return policy(
         statement(
-            "AllowOrgPutEvents",
+            "AllowOrgForwardersPutEvents",
             "Allow",
             "events:PutEvents",
             bus_arn,
             principal=EVERYONE,
-            condition={"StringEquals": {"aws:PrincipalOrgID": org_id}},
+            condition={
+                "StringEquals": {"aws:PrincipalOrgID": org_id},
+                "ArnLike": {"aws:PrincipalArn": alert_forwarder_pattern(region, name_prefix)},
+            },
         )
     )
 
 
-def alert_topic_policy(topic_arn: str, rule_arn: str) -> Document:
+def alert_topic_policy(topic_arn: str, rule_arns: list[str]) -> Document:
     return policy(
         statement(
             "AllowAlertRulePublish",
@@ -427,7 +530,7 @@ def alert_topic_policy(topic_arn: str, rule_arn: str) -> Document:
             "sns:Publish",
             topic_arn,
             principal=service("events"),
-            condition={"ArnEquals": {"aws:SourceArn": rule_arn}},
+            condition={"ArnEquals": {"aws:SourceArn": rule_arns}},
         ),
         statement(
             "DenyInsecureTransport",
@@ -440,38 +543,123 @@ def alert_topic_policy(topic_arn: str, rule_arn: str) -> Document:
     )
 
 
-# API calls that change where S3-delivered logs go or who may write them.
-REPLICATION_CHANGE_EVENTS = [
-    "PutBucketReplication",
-    "DeleteBucketReplication",
+# --------------------------------------------------------------------------------------------
+# Detection: EventBridge patterns of what org-logging alerts on
+# --------------------------------------------------------------------------------------------
+
+API_CALL = "AWS API Call via CloudTrail"
+ALARM_STATE_CHANGE = "CloudWatch Alarm State Change"
+REPLICATION_CHANGE_EVENTS = ["PutBucketReplication", "DeleteBucketReplication"]
+# CloudTrail's event names for the calls that change what keeps a log bucket's objects.
+LOG_BUCKET_CHANGE_EVENTS = [
     "PutBucketPolicy",
     "DeleteBucketPolicy",
+    "PutBucketLifecycle",
+    "DeleteBucketLifecycle",
+    "PutBucketVersioning",
+    "PutBucketEncryption",
+    "DeleteBucketEncryption",
+    "PutObjectLockConfiguration",
+    "PutBucketOwnershipControls",
+    "PutBucketPublicAccessBlock",
+    "DeleteBucketPublicAccessBlock",
+]
+ACCOUNT_POLICY_EVENTS = ["PutAccountPolicy", "DeleteAccountPolicy"]
+TRAIL_CHANGE_EVENTS = [
+    "StopLogging",
+    "DeleteTrail",
+    "UpdateTrail",
+    "PutEventSelectors",
+    "PutInsightSelectors",
+]
+KEY_CHANGE_EVENTS = [
+    "PutKeyPolicy",
+    "ScheduleKeyDeletion",
+    "DisableKey",
+    "DisableKeyRotation",
+    "UpdateAlias",
+    "DeleteAlias",
 ]
 
 
-def replication_change_pattern(bucket: str | None = None) -> Document:
-    """CloudTrail events for replication changes anywhere, and policy changes on `bucket`."""
-    pattern: Document = {
-        "source": ["aws.s3"],
-        "detail-type": ["AWS API Call via CloudTrail"],
-        "detail": {
-            "eventSource": [naming.service_principal("s3")],
-            "eventName": REPLICATION_CHANGE_EVENTS,
-        },
+def api_calls(service_name: str, event_names: list[str], **request: list[str]) -> Document:
+    """CloudTrail management events of `service_name` (EventBridge needs a logging trail for
+    them: the organization trail is one in every account and region)."""
+    detail: Document = {
+        "eventSource": [naming.service_principal(service_name)],
+        "eventName": list(event_names),
     }
-    if bucket is not None:
-        # Replication changes on any bucket; policy changes only on the log bucket.
-        pattern["detail"] = {
-            "eventSource": [naming.service_principal("s3")],
-            "$or": [
-                {"eventName": ["PutBucketReplication", "DeleteBucketReplication"]},
-                {
-                    "eventName": ["PutBucketPolicy", "DeleteBucketPolicy"],
-                    "requestParameters": {"bucketName": [bucket]},
-                },
-            ],
-        }
-    return pattern
+    if request:
+        detail["requestParameters"] = request
+    return {"source": [f"aws.{service_name}"], "detail-type": [API_CALL], "detail": detail}
+
+
+def replication_changes() -> Document:
+    """A replication configuration put or deleted on any bucket: the way to redirect logs."""
+    return api_calls("s3", REPLICATION_CHANGE_EVENTS)
+
+
+def log_bucket_changes(bucket: str | None = None) -> Document:
+    """Policy, lifecycle, versioning, encryption or lock changes of `bucket` (of any bucket
+    when None: the central rule hears what the sources already filtered)."""
+    if bucket is None:
+        return api_calls("s3", LOG_BUCKET_CHANGE_EVENTS)
+    return api_calls("s3", LOG_BUCKET_CHANGE_EVENTS, bucketName=[bucket])
+
+
+def account_policy_changes() -> Document:
+    """CloudWatch Logs account policies put or deleted: ours is the account's subscription."""
+    return api_calls("logs", ACCOUNT_POLICY_EVENTS)
+
+
+def trail_changes() -> Document:
+    """Stopping, deleting or narrowing a trail: SCPs do not bind the management account."""
+    return api_calls("cloudtrail", TRAIL_CHANGE_EVENTS)
+
+
+def key_changes() -> Document:
+    return api_calls("kms", KEY_CHANGE_EVENTS)
+
+
+def alarm_changes(prefix: str) -> Document:
+    """State changes of org-logging's alarms (all named under the protected prefix)."""
+    return {
+        "source": ["aws.cloudwatch"],
+        "detail-type": [ALARM_STATE_CHANGE],
+        "detail": {"alarmName": [{"prefix": naming.protected_name_prefix(prefix)}]},
+    }
+
+
+def any_of(*patterns: Document) -> Document:
+    """One rule for several patterns: `$or` works at the top level of a pattern:
+    https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html"""
+    return {"$or": list(patterns)} if len(patterns) > 1 else patterns[0]
+
+
+def source_detection_pattern(prefix: str, bucket: str) -> Document:
+    """What a member account x region forwards to the central alert bus."""
+    return any_of(
+        replication_changes(),
+        log_bucket_changes(bucket),
+        account_policy_changes(),
+        alarm_changes(prefix),
+    )
+
+
+def archive_detection_pattern(buckets: list[str]) -> Document:
+    """Changes to the central and access-log buckets and to the keys of the log archive."""
+    return any_of(*(log_bucket_changes(bucket) for bucket in buckets), key_changes())
+
+
+def central_alert_pattern(prefix: str) -> Document:
+    """Everything the forwarders send; the bus accepts nothing but theirs."""
+    return any_of(
+        replication_changes(),
+        log_bucket_changes(),
+        account_policy_changes(),
+        trail_changes(),
+        alarm_changes(prefix),
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -534,17 +722,20 @@ def protect_logging_scp(*, region: str, name_prefix: str, admin_role_name: str) 
         ),
         # Our subscriptions are account-level policies (one per account x region); a log-group
         # filter cannot remove them, so teams keep their own log-group subscription filters.
+        # PutAccountPolicy has no resource type and no policy-type condition key, so this
+        # denies every account-level policy to all but the admin role (README: trade-off).
         statement(
             "ProtectLogSubscriptions",
             "Deny",
-            [
-                "logs:PutAccountPolicy",
-                "logs:DeleteAccountPolicy",
-                "logs:DeleteDestination",
-                "logs:PutDestination",
-                "logs:PutDestinationPolicy",
-            ],
+            ["logs:PutAccountPolicy", "logs:DeleteAccountPolicy"],
             "*",
+            condition=not_admin,
+        ),
+        statement(
+            "ProtectLogDestinations",
+            "Deny",
+            ["logs:DeleteDestination", "logs:PutDestination", "logs:PutDestinationPolicy"],
+            any_account("logs", f"destination:{org_logs}"),
             condition=not_admin,
         ),
         statement(
@@ -555,7 +746,19 @@ def protect_logging_scp(*, region: str, name_prefix: str, admin_role_name: str) 
                 "firehose:UpdateDestination",
                 "firehose:StopDeliveryStreamEncryption",
             ],
-            any_account("firehose", f"deliverystream/{org_logs}"),
+            any_account("firehose", f"deliverystream/{org_logs}-*"),
+            condition=not_admin,
+        ),
+        statement(
+            "ProtectAlarms",
+            "Deny",
+            [
+                "cloudwatch:DeleteAlarms",
+                "cloudwatch:DisableAlarmActions",
+                "cloudwatch:PutMetricAlarm",
+                "cloudwatch:SetAlarmState",
+            ],
+            any_account("cloudwatch", f"alarm:{naming.protected_name_prefix(name_prefix)}*"),
             condition=not_admin,
         ),
         statement(
@@ -611,9 +814,15 @@ def elb_log_delivery_principal(region: str) -> dict[str, str]:
 
 
 def source_bucket_policy(
-    *, region: str, bucket: str, account: str, admin_role_arn: str
+    *,
+    region: str,
+    bucket: str,
+    account: str,
+    admin_role_arn: str,
+    cloudfront_legacy_logging: bool = False,
 ) -> Document:
-    """Each log-delivery service may write only under `AWSLogs/{account}/`, for this account."""
+    """Each log-delivery service may write only under `AWSLogs/{account}/`, for this account,
+    and nobody else may put (so overwrite) an object."""
     own_logs = naming.s3_objects_arn(region, bucket, f"{naming.account_logs_prefix(account)}*")
     cloudfront_logs = naming.s3_objects_arn(
         region, bucket, f"{naming.cloudfront_logs_prefix(account)}*"
@@ -674,7 +883,21 @@ def source_bucket_policy(
         ),
         elb_statement,
         *deny_tampering_except_admin(region, bucket, admin_role_arn),
+        deny_writes_except(
+            region,
+            bucket,
+            writer_arns=[admin_role_arn],
+            # The regional ELB account writes as an account, not as a service principal.
+            writer_accounts=[account_of(elb["AWS"])] if "AWS" in elb else [],
+            # Legacy CloudFront writes as the awslogsdelivery account, which AWS documents only
+            # by canonical id: its prefix stays open to writers with IAM permission (README).
+            not_resources=[cloudfront_logs] if cloudfront_legacy_logging else [],
+        ),
     )
+
+
+def account_of(arn: str) -> str:
+    return arn.split(":")[4]
 
 
 def replication_trust_policy(*, region: str, account: str, bucket: str) -> Document:
@@ -694,10 +917,13 @@ def replication_policy(
     account: str,
     home_region: str,
     central_bucket: str,
-    log_archive_account: str,
-    name_prefix: str,
 ) -> Document:
-    """What S3 replication needs, and no more: read our prefix, replicate into our prefix."""
+    """What S3 replication needs, and no more: read our prefix, replicate into our prefix.
+
+    No KMS: the source is SSE-S3, and S3 replicates SSE-S3 objects as SSE-S3 whatever the
+    destination's default encryption
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html).
+    """
     prefix = naming.account_logs_prefix(account)
     central_arn = naming.s3_bucket_arn(home_region, central_bucket)
     return policy(
@@ -728,18 +954,6 @@ def replication_policy(
             "Allow",
             "s3:GetBucketVersioning",
             central_arn,
-        ),
-        # The central key's id is the log-archive stack's; its alias is fixed by convention:
-        # https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-resource-aliases
-        statement(
-            "EncryptReplicasWithCentralKey",
-            "Allow",
-            ["kms:Encrypt", "kms:GenerateDataKey", "kms:Decrypt"],
-            naming.kms_any_key_arn(home_region, log_archive_account),
-            condition={
-                "StringEquals": {"kms:ViaService": naming.service_endpoint("s3", home_region)},
-                "ForAnyValue:StringEquals": {"kms:ResourceAliases": naming.key_alias(name_prefix)},
-            },
         ),
     )
 

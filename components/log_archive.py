@@ -1,8 +1,9 @@
-"""LogArchive: the destination account (DESIGN §5).
+"""LogArchive: the destination account.
 
-The central bucket (and its access-log bucket), the KMS key, the Firehose that writes
-CloudWatch Logs into the bucket, one CloudWatch Logs destination per enrolled region, and the
-alert bus + topic that hear about replication changes anywhere in the organization.
+The central bucket (and its access-log bucket), the KMS key, one Firehose stream per enrolled
+region that writes that region's CloudWatch Logs into the bucket, one CloudWatch Logs
+destination per enrolled region, and the alert bus + topic that hear about tampering anywhere
+in the organization.
 """
 
 from __future__ import annotations
@@ -13,17 +14,16 @@ import pulumi
 import pulumi_aws as aws
 
 from components import documents, naming
-from components.buckets import harden_bucket, kept, lifecycle_rules
+from components.buckets import HardenedBucket, kept, lifecycle_rules
 from components.roles import service_role
 from components.settings import Settings
 
-# Firehose: decompress CWL records, partition by .owner/.logGroup with jq (no Lambda in the
-# path), and give control messages their own partition instead of failing the record.
+# Firehose: decompress CWL records, partition by .owner (the sending account) with jq (no
+# Lambda in the path), and give control messages their own partition instead of failing the
+# record. The log group stays in the record: partitions grow with accounts, not log groups.
 # https://docs.aws.amazon.com/firehose/latest/dev/writing-with-cloudwatch-logs.html
 PARTITION_QUERY = (
-    'if .messageType == "DATA_MESSAGE" '
-    'then {owner: .owner, logGroup: (.logGroup | ltrimstr("/"))} '
-    'else {owner: "_control", logGroup: "_control"} end'
+    'if .messageType == "DATA_MESSAGE" then {owner: .owner} else {owner: "_control"} end'
 )
 # Dynamic partitioning needs a buffer of at least 64 MiB:
 # https://docs.aws.amazon.com/firehose/latest/dev/dynamic-partitioning.html
@@ -38,7 +38,7 @@ class LogArchive(pulumi.ComponentResource):
     central_bucket_arn: pulumi.Output[str]
     access_log_bucket_name: pulumi.Output[str]
     kms_key_arn: pulumi.Output[str]
-    firehose_arn: pulumi.Output[str]
+    firehose_arns: dict[str, pulumi.Output[str]]
     destination_arns: dict[str, pulumi.Output[str]]
     alert_bus_arn: pulumi.Output[str]
     alert_topic_arn: pulumi.Output[str]
@@ -48,55 +48,116 @@ class LogArchive(pulumi.ComponentResource):
         self, name: str, args: Settings, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("org-logging:log_archive:LogArchive", name, None, opts)
+        self._name, self._settings = name, args
         s = args
-        home = s.home_region
-        account = s.log_archive_account_id
-        prefix = s.name_prefix
-        child = pulumi.ResourceOptions(parent=self)
-
-        bucket = naming.central_bucket_name(prefix, account, home)
-        access_bucket = naming.central_access_log_bucket_name(prefix, account, home)
-        admin_role_arn = naming.iam_role_arn(home, account, s.admin_role_name)
-        trail_arn = naming.cloudtrail_trail_arn(
-            home, s.management_account_id, naming.trail_name(prefix)
+        self._home, self._account, self._prefix = (
+            s.home_region,
+            s.log_archive_account_id,
+            s.name_prefix,
         )
-        firehose_stream = naming.firehose_name(prefix)
-        firehose_arn = naming.firehose_arn(home, account, firehose_stream)
-        alert_bus = naming.alert_bus_name(prefix)
-        alert_rule = naming.alert_rule_name(prefix)
-        alert_rule_arn = naming.events_rule_arn(home, account, alert_rule, alert_bus)
-
-        # ---- access-log bucket: SSE-S3 and never locked, or S3 cannot deliver access logs.
-        access_log_bucket = aws.s3.Bucket(
-            f"{name}-access-logs", bucket=access_bucket, region=home, opts=kept(self)
+        self._bucket = naming.central_bucket_name(self._prefix, self._account, self._home)
+        self._access_bucket = naming.central_access_log_bucket_name(
+            self._prefix, self._account, self._home
         )
-        access_logs = harden_bucket(
-            self,
-            f"{name}-access-logs",
-            access_log_bucket,
-            region=home,
-            sse={"sse_algorithm": "AES256"},
-            policy=documents.access_log_bucket_policy(
-                region=home,
-                bucket=access_bucket,
-                source_bucket=bucket,
-                account=account,
-                admin_role_arn=admin_role_arn,
+        self._admin_role_arn = naming.iam_role_arn(self._home, self._account, s.admin_role_name)
+        self._trail_arn = naming.cloudtrail_trail_arn(
+            self._home, s.management_account_id, naming.trail_name(self._prefix)
+        )
+        self._alert_bus = naming.alert_bus_name(self._prefix)
+        self._rule_arns = [
+            naming.events_rule_arn(
+                self._home, self._account, naming.alert_rule_name(self._prefix), self._alert_bus
             ),
-            lifecycle=lifecycle_rules(s.retention_days, transitions=False),
-        )
+            naming.events_rule_arn(
+                self._home, self._account, naming.archive_detection_rule_name(self._prefix)
+            ),
+        ]
+        self._warn_about_partitions()
 
-        # ---- Firehose role first: the key policy names it, and its own policy names the key.
+        access_log_bucket, access_log_policy = self._access_log_bucket()
         firehose_role = aws.iam.Role(
             f"{name}-firehose-role",
-            name=naming.firehose_role_name(prefix),
-            assume_role_policy=json.dumps(documents.firehose_trust_policy(account)),
-            opts=child,
+            name=naming.firehose_role_name(self._prefix),
+            assume_role_policy=json.dumps(documents.firehose_trust_policy(self._account)),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        key = self._key(firehose_role)
+        central_bucket = self._central_bucket(key, access_log_bucket, access_log_policy)
+        firehoses = self._firehoses(key, firehose_role, central_bucket)
+        self.destination_arns = self._destinations(firehoses)
+        bus, topic = self._alerts(key)
+
+        self.central_bucket_name = central_bucket.bucket
+        self.central_bucket_arn = central_bucket.arn
+        self.access_log_bucket_name = access_log_bucket.bucket
+        self.kms_key_arn = key.arn
+        self.firehose_arns = {region: stream.arn for region, stream in firehoses.items()}
+        self.alert_bus_arn = bus.arn
+        self.alert_topic_arn = topic.arn
+        # Never subscribed: their own records would loop through the destination (recursion).
+        self.excluded_log_groups = naming.archive_own_log_groups(self._prefix)
+        self.register_outputs(
+            {
+                "central_bucket_name": self.central_bucket_name,
+                "central_bucket_arn": self.central_bucket_arn,
+                "access_log_bucket_name": self.access_log_bucket_name,
+                "kms_key_arn": self.kms_key_arn,
+                "firehose_arns": self.firehose_arns,
+                "destination_arns": self.destination_arns,
+                "alert_bus_arn": self.alert_bus_arn,
+                "alert_topic_arn": self.alert_topic_arn,
+                "excluded_log_groups": self.excluded_log_groups,
+            }
         )
 
+    def _child(self, **kwargs: object) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, **kwargs)  # type: ignore[arg-type]
+
+    def _warn_about_partitions(self) -> None:
+        """Each sending account is one active partition of its region's stream (plus one for
+        control messages); past the quota, records go to FirehoseErrors/ unpartitioned."""
+        members = self._settings.member_account_ids
+        quota = self._settings.firehose_partition_quota
+        if members is not None and len(members) + 1 > quota:
+            pulumi.log.warn(
+                f"{len(members)} enrolled accounts need {len(members) + 1} active partitions per "
+                f"region's Firehose stream; the quota (org-logging:firehosePartitionQuota) is "
+                f"{quota}. Ask AWS for an increase (at most 5,000) and raise the setting."
+            )
+
+    # ---- access-log bucket: SSE-S3 and never locked, or S3 cannot deliver access logs --------
+
+    def _access_log_bucket(self) -> tuple[aws.s3.Bucket, aws.s3.BucketPolicy]:
+        s, name, home = self._settings, self._name, self._home
+        bucket = aws.s3.Bucket(
+            f"{name}-access-logs", bucket=self._access_bucket, region=home, opts=kept(self)
+        )
+        hardened = HardenedBucket(
+            self,
+            f"{name}-access-logs",
+            bucket,
+            region=home,
+            sse={"sse_algorithm": "AES256"},
+            lifecycle=lifecycle_rules(s.retention_days, transitions=False),
+        )
+        policy = hardened.seal(
+            documents.access_log_bucket_policy(
+                region=home,
+                bucket=self._access_bucket,
+                source_bucket=self._bucket,
+                account=self._account,
+                admin_role_arn=self._admin_role_arn,
+            )
+        )
+        return bucket, policy
+
+    # ---- the key: the central bucket, the trail, Firehose and the alert topic -----------------
+
+    def _key(self, firehose_role: aws.iam.Role) -> aws.kms.Key:
+        s, home = self._settings, self._home
         key = aws.kms.Key(
-            f"{name}-key",
-            description=f"org-logging: encrypts {bucket} and the alert topic",
+            f"{self._name}-key",
+            description=f"org-logging: encrypts {self._bucket} and the alert topic",
             enable_key_rotation=True,
             deletion_window_in_days=30,
             region=home,
@@ -104,239 +165,285 @@ class LogArchive(pulumi.ComponentResource):
                 lambda role_arn: json.dumps(
                     documents.central_key_policy(
                         region=home,
-                        account=account,
-                        name_prefix=prefix,
-                        org_id=s.org_id,
+                        account=self._account,
                         management_account=s.management_account_id,
-                        trail_arn=trail_arn,
-                        bucket=bucket,
+                        trail_arn=self._trail_arn,
+                        bucket=self._bucket,
                         firehose_role_arn=role_arn,
-                        alert_rule_arn=alert_rule_arn,
-                        admin_role_arn=admin_role_arn,
+                        alert_rule_arns=self._rule_arns,
+                        admin_role_arn=self._admin_role_arn,
                     )
                 )
             ),
             opts=kept(self),
         )
         aws.kms.Alias(
-            f"{name}-key-alias",
-            name=naming.key_alias(prefix),
+            f"{self._name}-key-alias",
+            name=naming.key_alias(self._prefix),
             target_key_id=key.key_id,
             region=home,
             opts=kept(self),
         )
+        return key
 
-        # ---- central bucket
-        central_bucket = aws.s3.Bucket(
+    # ---- central bucket -------------------------------------------------------------------------
+
+    def _central_bucket(
+        self,
+        key: aws.kms.Key,
+        access_log_bucket: aws.s3.Bucket,
+        access_log_policy: aws.s3.BucketPolicy,
+    ) -> aws.s3.Bucket:
+        s, name, home = self._settings, self._name, self._home
+        bucket = aws.s3.Bucket(
             f"{name}-central",
-            bucket=bucket,
+            bucket=self._bucket,
             object_lock_enabled=True if s.object_lock else None,
             region=home,
             opts=kept(self),
         )
-        central = harden_bucket(
+        hardened = HardenedBucket(
             self,
             f"{name}-central",
-            central_bucket,
+            bucket,
             region=home,
             sse={"sse_algorithm": "aws:kms", "kms_master_key_id": key.arn},
-            policy=documents.central_bucket_policy(
-                region=home,
-                bucket=bucket,
-                name_prefix=prefix,
-                org_id=s.org_id,
-                management_account=s.management_account_id,
-                trail_arn=trail_arn,
-                admin_role_arn=admin_role_arn,
-            ),
             lifecycle=lifecycle_rules(s.retention_days),
         )
         # CIS AWS Foundations 3.4: server access logging on the CloudTrail bucket.
-        aws.s3.BucketLogging(
-            f"{name}-central-access-logging",
-            bucket=central_bucket.id,
-            target_bucket=access_log_bucket.id,
-            target_prefix=f"{bucket}/",
-            region=home,
-            # S3 checks the target's policy lets logging.s3 write before it accepts this.
-            opts=kept(self, depends_on=[access_logs.policy]),
+        hardened.add(
+            aws.s3.BucketLogging(
+                f"{name}-central-access-logging",
+                bucket=bucket.id,
+                target_bucket=access_log_bucket.id,
+                target_prefix=f"{self._bucket}/",
+                region=home,
+                # S3 checks the target's policy lets logging.s3 write before it accepts this.
+                opts=kept(self, depends_on=[access_log_policy]),
+            )
         )
         if s.object_lock:
-            aws.s3.BucketObjectLockConfiguration(
-                f"{name}-central-object-lock",
-                bucket=central_bucket.id,
-                rule={
-                    "default_retention": {"mode": s.object_lock.mode, "days": s.object_lock.days}
-                },
-                region=home,
-                opts=kept(self, depends_on=[central.versioning]),
+            hardened.add(
+                aws.s3.BucketObjectLockConfiguration(
+                    f"{name}-central-object-lock",
+                    bucket=bucket.id,
+                    rule={
+                        "default_retention": {
+                            "mode": s.object_lock.mode,
+                            "days": s.object_lock.days,
+                        }
+                    },
+                    region=home,
+                    opts=kept(self, depends_on=[hardened.versioning]),
+                )
             )
+        hardened.seal(
+            documents.central_bucket_policy(
+                region=home,
+                bucket=self._bucket,
+                org_id=s.org_id,
+                management_account=s.management_account_id,
+                trail_arn=self._trail_arn,
+                admin_role_arn=self._admin_role_arn,
+                firehose_role_arn=naming.iam_role_arn(
+                    home, self._account, naming.firehose_role_name(self._prefix)
+                ),
+                reader_role_arn=naming.iam_role_arn(
+                    home, self._account, naming.reader_role_name(self._prefix)
+                ),
+                name_prefix=self._prefix,
+            )
+        )
+        return bucket
 
-        # ---- Firehose: CloudWatch Logs -> central bucket under CloudWatchLogs/
-        firehose_log_group = aws.cloudwatch.LogGroup(
+    # ---- Firehose: one stream per enrolled region, all beside the bucket ----------------------
+
+    def _firehoses(
+        self, key: aws.kms.Key, role: aws.iam.Role, bucket: aws.s3.Bucket
+    ) -> dict[str, aws.kinesis.FirehoseDeliveryStream]:
+        """A stream per region spreads the active-partition quota (500 by default, records past
+        it go to FirehoseErrors/activePartitionExceeded/) and the Direct PUT throughput
+        (1-5 MiB/s per stream) over the regions. The streams live in the home region: a
+        destination may target a stream of another region, and Firehose documents cross-region
+        delivery for HTTP endpoints only, not for S3.
+        https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CreateSubscriptionFilterFirehose-Account.html
+        https://docs.aws.amazon.com/firehose/latest/dev/across.html
+        """
+        name, home, prefix = self._name, self._home, self._prefix
+        log_group = aws.cloudwatch.LogGroup(
             f"{name}-firehose-errors",
             name=naming.firehose_log_group(prefix),
             retention_in_days=365,
             region=home,
-            opts=child,
+            opts=self._child(),
         )
-        aws.cloudwatch.LogStream(
-            f"{name}-firehose-errors-stream",
-            name="DestinationDelivery",
-            log_group_name=firehose_log_group.name,
-            region=home,
-            opts=child,
-        )
-        firehose_policy = aws.iam.RolePolicy(
+        delivery_policy = aws.iam.RolePolicy(
             f"{name}-firehose-delivery",
-            role=firehose_role.id,
+            role=role.id,
             policy=key.arn.apply(
                 lambda key_arn: json.dumps(
                     documents.firehose_delivery_policy(
                         region=home,
-                        bucket=bucket,
+                        bucket=self._bucket,
                         key_arn=key_arn,
                         log_group_arn=naming.logs_group_arn(
-                            home, account, naming.firehose_log_group(prefix)
+                            home, self._account, naming.firehose_log_group(prefix)
                         ),
                     )
                 )
             ),
-            opts=child,
+            opts=self._child(),
         )
-        firehose = aws.kinesis.FirehoseDeliveryStream(
-            f"{name}-firehose",
-            name=firehose_stream,
-            destination="extended_s3",
-            region=home,
-            extended_s3_configuration={
-                "bucket_arn": central_bucket.arn,
-                "role_arn": firehose_role.arn,
-                "prefix": naming.CLOUDWATCH_LOGS_OBJECT_PREFIX,
-                "error_output_prefix": naming.FIREHOSE_ERROR_PREFIX,
-                "compression_format": "GZIP",
-                "kms_key_arn": key.arn,
-                "buffering_size": FIREHOSE_BUFFER_MB,
-                "buffering_interval": FIREHOSE_BUFFER_SECONDS,
-                "dynamic_partitioning_configuration": {"enabled": True},
-                "processing_configuration": {
-                    "enabled": True,
-                    "processors": [
-                        {
-                            "type": "Decompression",
-                            "parameters": [
-                                {"parameter_name": "CompressionFormat", "parameter_value": "GZIP"}
-                            ],
-                        },
-                        {
-                            "type": "MetadataExtraction",
-                            "parameters": [
-                                {
-                                    "parameter_name": "MetadataExtractionQuery",
-                                    "parameter_value": PARTITION_QUERY,
-                                },
-                                {
-                                    "parameter_name": "JsonParsingEngine",
-                                    "parameter_value": "JQ-1.6",
-                                },
-                            ],
-                        },
-                        {"type": "AppendDelimiterToRecord", "parameters": []},
-                    ],
-                },
-                "cloudwatch_logging_options": {
-                    "enabled": True,
-                    "log_group_name": firehose_log_group.name,
-                    "log_stream_name": "DestinationDelivery",
-                },
-            },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[firehose_policy]),
-        )
+        streams = {}
+        for region in self._settings.regions:
+            log_stream = aws.cloudwatch.LogStream(
+                f"{name}-firehose-errors-{region}",
+                name=naming.firehose_log_stream(region),
+                log_group_name=log_group.name,
+                region=home,
+                opts=self._child(),
+            )
+            streams[region] = aws.kinesis.FirehoseDeliveryStream(
+                f"{name}-firehose-{region}",
+                name=naming.firehose_name(prefix, region),
+                destination="extended_s3",
+                region=home,
+                extended_s3_configuration=firehose_s3_configuration(
+                    region,
+                    bucket_arn=bucket.arn,
+                    role_arn=role.arn,
+                    key_arn=key.arn,
+                    log_group=log_group.name,
+                    log_stream=log_stream.name,
+                ),
+                opts=self._child(depends_on=[delivery_policy]),
+            )
+        return streams
 
-        # ---- one CloudWatch Logs destination per enrolled region, all into the one Firehose
-        destination_role, destination_role_policy = service_role(
+    # ---- one CloudWatch Logs destination per enrolled region, into that region's stream -------
+
+    def _destinations(
+        self, streams: dict[str, aws.kinesis.FirehoseDeliveryStream]
+    ) -> dict[str, pulumi.Output[str]]:
+        s, name, home, prefix = self._settings, self._name, self._home, self._prefix
+        role, role_policy = service_role(
             self,
             f"{name}-destination",
             name=naming.destination_role_name(prefix),
-            trust=documents.destination_trust_policy(home, s.regions),
-            policy=documents.destination_delivery_policy(firehose_arn),
+            trust=documents.destination_trust_policy(home, s.regions, s.org_id),
+            policy=documents.destination_delivery_policy(
+                [
+                    naming.firehose_arn(home, self._account, naming.firehose_name(prefix, region))
+                    for region in s.regions
+                ]
+            ),
             policy_logical_name=f"{name}-destination-delivery",
         )
-        self.destination_arns = {}
+        # aws-cn: no aws:PrincipalOrgID in destination policies; name the member accounts.
+        members = s.member_account_ids if s.partition.name == naming.AWS_CN.name else None
+        arns = {}
         for region in s.regions:
             destination = aws.cloudwatch.LogDestination(
                 f"{name}-destination-{region}",
                 name=naming.destination_name(prefix),
-                role_arn=destination_role.arn,
-                target_arn=firehose.arn,
+                role_arn=role.arn,
+                target_arn=streams[region].arn,
                 region=region,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[destination_role_policy]),
+                opts=self._child(depends_on=[role_policy]),
+            )
+            arn = naming.logs_destination_arn(
+                region, self._account, naming.destination_name(prefix)
             )
             aws.cloudwatch.LogDestinationPolicy(
                 f"{name}-destination-policy-{region}",
                 destination_name=destination.name,
                 access_policy=json.dumps(
-                    documents.destination_access_policy(
-                        naming.logs_destination_arn(
-                            region, account, naming.destination_name(prefix)
-                        ),
-                        s.org_id,
-                    )
+                    documents.destination_access_policy(arn, s.org_id, members),
+                    separators=(",", ":"),
                 ),
                 force_update=True,
                 region=region,
-                opts=child,
+                opts=self._child(),
             )
-            self.destination_arns[region] = destination.arn
+            arns[region] = destination.arn
+        return arns
 
-        # ---- alerts: org-only bus -> rule on replication changes -> encrypted SNS topic
-        bus = aws.cloudwatch.EventBus(f"{name}-alert-bus", name=alert_bus, region=home, opts=child)
+    # ---- alerts: forwarders only -> central bus -> rule -> encrypted SNS topic ----------------
+
+    def _alerts(self, key: aws.kms.Key) -> tuple[aws.cloudwatch.EventBus, aws.sns.Topic]:
+        s, name, home, prefix = self._settings, self._name, self._home, self._prefix
+        bus = aws.cloudwatch.EventBus(
+            f"{name}-alert-bus", name=self._alert_bus, region=home, opts=self._child()
+        )
         aws.cloudwatch.EventBusPolicy(
             f"{name}-alert-bus-policy",
             event_bus_name=bus.name,
             policy=json.dumps(
                 documents.alert_bus_policy(
-                    naming.events_bus_arn(home, account, alert_bus), s.org_id
+                    naming.events_bus_arn(home, self._account, self._alert_bus),
+                    s.org_id,
+                    region=home,
+                    name_prefix=prefix,
                 )
             ),
             region=home,
-            opts=child,
+            opts=self._child(),
         )
+        topic_name = naming.alert_topic_name(prefix)
         topic = aws.sns.Topic(
             f"{name}-alert-topic",
-            name=naming.alert_topic_name(prefix),
+            name=topic_name,
             kms_master_key_id=key.arn,
             region=home,
-            opts=child,
+            opts=self._child(),
         )
         aws.sns.TopicPolicy(
             f"{name}-alert-topic-policy",
             arn=topic.arn,
             policy=json.dumps(
                 documents.alert_topic_policy(
-                    naming.sns_topic_arn(home, account, naming.alert_topic_name(prefix)),
-                    alert_rule_arn,
+                    naming.sns_topic_arn(home, self._account, topic_name), self._rule_arns
                 )
             ),
             region=home,
-            opts=child,
+            opts=self._child(),
         )
-        rule = aws.cloudwatch.EventRule(
+        central_rule = aws.cloudwatch.EventRule(
             f"{name}-alert-rule",
-            name=alert_rule,
+            name=naming.alert_rule_name(prefix),
             event_bus_name=bus.name,
-            description="org-logging: a replication configuration or log bucket policy changed",
-            event_pattern=json.dumps(documents.replication_change_pattern()),
+            description="org-logging: tampering or a delivery failure somewhere in the "
+            "organization (forwarded by a source, management or log-archive rule)",
+            event_pattern=json.dumps(documents.central_alert_pattern(prefix)),
             region=home,
-            opts=child,
+            opts=self._child(),
         )
         aws.cloudwatch.EventTarget(
             f"{name}-alert-target",
-            rule=rule.name,
+            rule=central_rule.name,
             event_bus_name=bus.name,
             arn=topic.arn,
             region=home,
-            opts=child,
+            opts=self._child(),
+        )
+        # The archive's own buckets and key: CloudTrail events land on the default bus.
+        archive_rule = aws.cloudwatch.EventRule(
+            f"{name}-archive-detection",
+            name=naming.archive_detection_rule_name(prefix),
+            description="org-logging: a central log bucket's policy, lifecycle, versioning, "
+            "encryption or lock, or the key's policy or state, changed",
+            event_pattern=json.dumps(
+                documents.archive_detection_pattern([self._bucket, self._access_bucket])
+            ),
+            region=home,
+            opts=self._child(),
+        )
+        aws.cloudwatch.EventTarget(
+            f"{name}-archive-detection-target",
+            rule=archive_rule.name,
+            arn=topic.arn,
+            region=home,
+            opts=self._child(),
         )
         for index, email in enumerate(s.alert_emails):
             aws.sns.TopicSubscription(
@@ -345,28 +452,56 @@ class LogArchive(pulumi.ComponentResource):
                 protocol="email",
                 endpoint=email,
                 region=home,
-                opts=child,
+                opts=self._child(),
             )
+        return bus, topic
 
-        self.central_bucket_name = central_bucket.bucket
-        self.central_bucket_arn = central_bucket.arn
-        self.access_log_bucket_name = access_log_bucket.bucket
-        self.kms_key_arn = key.arn
-        self.firehose_arn = firehose.arn
-        self.alert_bus_arn = bus.arn
-        self.alert_topic_arn = topic.arn
-        # Never subscribed: their own records would loop through the destination (recursion).
-        self.excluded_log_groups = naming.archive_own_log_groups(prefix)
-        self.register_outputs(
-            {
-                "central_bucket_name": self.central_bucket_name,
-                "central_bucket_arn": self.central_bucket_arn,
-                "access_log_bucket_name": self.access_log_bucket_name,
-                "kms_key_arn": self.kms_key_arn,
-                "firehose_arn": self.firehose_arn,
-                "destination_arns": self.destination_arns,
-                "alert_bus_arn": self.alert_bus_arn,
-                "alert_topic_arn": self.alert_topic_arn,
-                "excluded_log_groups": self.excluded_log_groups,
-            }
-        )
+
+def firehose_s3_configuration(
+    region: str,
+    *,
+    bucket_arn: pulumi.Input[str],
+    role_arn: pulumi.Input[str],
+    key_arn: pulumi.Input[str],
+    log_group: pulumi.Input[str],
+    log_stream: pulumi.Input[str],
+) -> dict:
+    """The stream of `region`: CloudWatchLogs/{account}/{region}/yyyy/MM/dd/, GZIP, KMS."""
+    return {
+        "bucket_arn": bucket_arn,
+        "role_arn": role_arn,
+        "prefix": naming.cloudwatch_logs_object_prefix(region),
+        "error_output_prefix": naming.firehose_error_prefix(region),
+        "compression_format": "GZIP",
+        "kms_key_arn": key_arn,
+        "buffering_size": FIREHOSE_BUFFER_MB,
+        "buffering_interval": FIREHOSE_BUFFER_SECONDS,
+        "dynamic_partitioning_configuration": {"enabled": True},
+        "processing_configuration": {
+            "enabled": True,
+            "processors": [
+                {
+                    "type": "Decompression",
+                    "parameters": [
+                        {"parameter_name": "CompressionFormat", "parameter_value": "GZIP"}
+                    ],
+                },
+                {
+                    "type": "MetadataExtraction",
+                    "parameters": [
+                        {
+                            "parameter_name": "MetadataExtractionQuery",
+                            "parameter_value": PARTITION_QUERY,
+                        },
+                        {"parameter_name": "JsonParsingEngine", "parameter_value": "JQ-1.6"},
+                    ],
+                },
+                {"type": "AppendDelimiterToRecord", "parameters": []},
+            ],
+        },
+        "cloudwatch_logging_options": {
+            "enabled": True,
+            "log_group_name": log_group,
+            "log_stream_name": log_stream,
+        },
+    }

@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import documents, naming
+from components.roles import service_role
 from components.settings import NAMESPACE, Settings
 
 
@@ -29,8 +30,26 @@ def check_scp_size(name: str, content: str) -> None:
         )
 
 
+CLOUDTRAIL_PRINCIPAL = naming.service_principal("cloudtrail")
+
+
+def check_trusted_access(org: aws.organizations.GetOrganizationResult) -> None:
+    """An organization trail needs trusted access between CloudTrail and Organizations, or
+    CreateTrail fails with CloudTrailAccessNotEnabledException:
+    https://docs.aws.amazon.com/organizations/latest/userguide/services-that-can-integrate-cloudtrail.html
+    """
+    if CLOUDTRAIL_PRINCIPAL not in (org.aws_service_access_principals or []):
+        raise OrganizationMismatch(
+            f"trusted access for CloudTrail ({CLOUDTRAIL_PRINCIPAL}) is not enabled in "
+            f"organization {org.id}, so the organization trail cannot be created; enable it with "
+            f"`aws organizations enable-aws-service-access --service-principal "
+            f"{CLOUDTRAIL_PRINCIPAL}`"
+        )
+
+
 def resolve_scp_targets(settings: Settings) -> tuple[str, ...]:
-    """`scpTargets`, or the organization root; checks the org matches the config (no guessing)."""
+    """`scpTargets`, or the organization root; checks the org matches the config (no guessing)
+    and that it can hold an organization trail."""
     org = aws.organizations.get_organization()
     if org.id != settings.org_id:
         raise OrganizationMismatch(
@@ -43,6 +62,7 @@ def resolve_scp_targets(settings: Settings) -> tuple[str, ...]:
             f"{NAMESPACE}:managementAccountId {settings.management_account_id!r} does not match "
             f"the organization's management account ({org.master_account_id!r})"
         )
+    check_trusted_access(org)
     if settings.scp_targets:
         return settings.scp_targets
     if not org.roots:
@@ -123,14 +143,12 @@ class OrgGuardrails(pulumi.ComponentResource):
             include_global_service_events=True,
             enable_log_file_validation=True,
             enable_logging=True,
-            # An alias ARN in another account is accepted:
-            # https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_CreateTrail.html
-            kms_key_id=naming.kms_alias_arn(
-                home, s.log_archive_account_id, naming.key_alias(prefix)
-            ),
+            # CloudTrail stores the key ARN: an alias here would show a diff on every update.
+            kms_key_id=central_key_arn(s),
             region=home,
             opts=child,
         )
+        self._trail_detection(name, s)
 
         self.scp_ids = {}
         for key, (scp_name, description, _) in scps.items():
@@ -155,3 +173,60 @@ class OrgGuardrails(pulumi.ComponentResource):
         self.register_outputs(
             {"trail_arn": self.trail_arn, "scp_ids": self.scp_ids, "scp_targets": self.scp_targets}
         )
+
+    def _trail_detection(self, name: str, s: Settings) -> None:
+        """SCPs do not bind the management account, where the trail lives: an admin there can
+        stop or narrow it. This rule tells the central alert bus when anyone does."""
+        home, prefix, account = s.home_region, s.name_prefix, s.management_account_id
+        rule_name = naming.trail_detection_rule_name(prefix)
+        central_bus_arn = naming.events_bus_arn(
+            home, s.log_archive_account_id, naming.alert_bus_name(prefix)
+        )
+        forwarder_role, forwarder_policy = service_role(
+            self,
+            f"{name}-trail-alert-forwarder",
+            name=naming.alert_forwarder_role_name(prefix, "trail"),
+            trust=documents.alert_forwarder_trust_policy(
+                account=account, rule_arn=naming.events_rule_arn(home, account, rule_name)
+            ),
+            policy=documents.alert_forwarder_policy(central_bus_arn),
+        )
+        rule = aws.cloudwatch.EventRule(
+            f"{name}-trail-detection",
+            name=rule_name,
+            description="org-logging: a trail was stopped, deleted or changed in the management "
+            "account (its SCPs do not apply there)",
+            event_pattern=json.dumps(documents.trail_changes()),
+            region=home,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.cloudwatch.EventTarget(
+            f"{name}-trail-detection-to-central-bus",
+            rule=rule.name,
+            arn=central_bus_arn,
+            role_arn=forwarder_role.arn,
+            region=home,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[forwarder_policy]),
+        )
+
+
+def central_key_arn(s: Settings) -> pulumi.Output[str]:
+    """The ARN of the log archive's key, looked up by its alias (the key policy lets the
+    management account describe it). Before the log-archive stack has created it, a preview
+    shows it as unknown, like any output of a resource yet to be created; an update fails."""
+    alias_arn = naming.kms_alias_arn(
+        s.home_region, s.log_archive_account_id, naming.key_alias(s.name_prefix)
+    )
+    try:
+        return pulumi.Output.from_input(aws.kms.get_key(key_id=alias_arn, region=s.home_region).arn)
+    except Exception as error:
+        if pulumi.runtime.is_dry_run():
+            return pulumi.Output(set(), _value(None), _value(False))  # unknown
+        raise pulumi.RunError(
+            f"the central key {alias_arn} cannot be described ({error}); deploy the "
+            "log-archive stack first"
+        ) from None
+
+
+async def _value(value: object) -> object:
+    return value

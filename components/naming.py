@@ -15,6 +15,7 @@ from policy.conventions import (  # noqa: F401 (re-exported: the program's one n
     AWS_CN,
     AWS_LOGS,
     AWS_US_GOV,
+    DEFAULT_ENABLED_REGIONS,
     LOG_GROUP_NAME_PATTERN,
     NAME_PREFIX_PATTERN,
     NAME_PREFIX_RULE,
@@ -29,6 +30,7 @@ from policy.conventions import (  # noqa: F401 (re-exported: the program's one n
     central_access_log_bucket_name,
     central_bucket_name,
     cloudfront_logs_prefix,
+    is_opt_in_region,
     is_valid_bucket_name,
     is_valid_name_prefix,
     partition_of,
@@ -124,7 +126,7 @@ def source_stack_name(account: str, region: str) -> str:
 
 
 def org_logs_name(prefix: str) -> str:
-    """The CloudWatch Logs destination (one per region) and the Firehose share this name."""
+    """The CloudWatch Logs destination of every enrolled region."""
     return f"{prefix}-org-logs"
 
 
@@ -132,12 +134,19 @@ def destination_name(prefix: str) -> str:
     return org_logs_name(prefix)
 
 
-def firehose_name(prefix: str) -> str:
-    return org_logs_name(prefix)
+def firehose_name(prefix: str, region: str) -> str:
+    """The stream that carries `region`'s CloudWatch Logs; every stream lives in the home
+    region, beside the central bucket."""
+    return f"{org_logs_name(prefix)}-{region}"
 
 
 def firehose_log_group(prefix: str) -> str:
-    return f"/aws/kinesisfirehose/{firehose_name(prefix)}"
+    return f"/aws/kinesisfirehose/{org_logs_name(prefix)}"
+
+
+def firehose_log_stream(region: str) -> str:
+    """Each stream reports its delivery errors to its own log stream of the one log group."""
+    return f"DestinationDelivery-{region}"
 
 
 def archive_own_log_groups(prefix: str) -> list[str]:
@@ -162,8 +171,27 @@ def alert_topic_name(prefix: str) -> str:
 
 
 def alert_rule_name(prefix: str) -> str:
-    """The rule on the central bus, and the detection rule in every source account x region."""
-    return f"{prefix}-logging-replication-change"
+    """The rule on the central bus that sends every forwarded event to the alert topic."""
+    return f"{protected_name_prefix(prefix)}alerts"
+
+
+def detection_rule_name(prefix: str) -> str:
+    """The rule on every source account x region's default bus (forwards to the central bus)."""
+    return f"{protected_name_prefix(prefix)}detection"
+
+
+def trail_detection_rule_name(prefix: str) -> str:
+    """The management account's rule on changes to trails (SCPs do not bind that account)."""
+    return f"{protected_name_prefix(prefix)}trail-detection"
+
+
+def archive_detection_rule_name(prefix: str) -> str:
+    """The log-archive account's rule on changes to the central buckets and key."""
+    return f"{protected_name_prefix(prefix)}archive-detection"
+
+
+def replication_alarm_name(prefix: str) -> str:
+    return f"{protected_name_prefix(prefix)}replication-failed"
 
 
 # Every IAM role and EventBridge rule org-logging creates starts with this, so one SCP ARN
@@ -188,8 +216,14 @@ def subscription_role_name(prefix: str, region: str) -> str:
     return f"{protected_name_prefix(prefix)}cwl-subscription-{region}"
 
 
-def alert_forwarder_role_name(prefix: str, region: str) -> str:
-    return f"{protected_name_prefix(prefix)}alert-forwarder-{region}"
+def alert_forwarder_role_name(prefix: str, where: str) -> str:
+    """`where`: a source stack's region, or `trail` for the management account's rule."""
+    return f"{protected_name_prefix(prefix)}alert-forwarder-{where}"
+
+
+def reader_role_name(prefix: str) -> str:
+    """The one role besides `adminRoleName` that may read logs from the central bucket."""
+    return f"{protected_name_prefix(prefix)}reader"
 
 
 def subscription_policy_name(prefix: str) -> str:
@@ -217,14 +251,19 @@ def trail_prefixes(org_id: str, management_account: str) -> tuple[str, str]:
     return f"{AWS_LOGS}/{org_id}/", f"{AWS_LOGS}/{management_account}/"
 
 
-# Firehose expressions: dynamic partitioning by the CWL record's owner and logGroup.
-CLOUDWATCH_LOGS_OBJECT_PREFIX = (
-    f"{CLOUDWATCH_LOGS}/!{{partitionKeyFromQuery:owner}}/!{{partitionKeyFromQuery:logGroup}}/"
-    "!{timestamp:yyyy/MM/dd}/"
-)
-FIREHOSE_ERROR_PREFIX = (
-    f"{FIREHOSE_ERRORS}/!{{firehose:error-output-type}}/!{{timestamp:yyyy/MM/dd}}/"
-)
+def cloudwatch_logs_prefix(account: str, region: str) -> str:
+    """Where the Firehose of `region` writes the CloudWatch Logs of `account`."""
+    return f"{CLOUDWATCH_LOGS}/{account}/{region}/"
+
+
+def cloudwatch_logs_object_prefix(region: str) -> str:
+    """The Firehose prefix: partitioned by the record's owner (the account) only. The log
+    group stays inside each record, so partitions grow with accounts, not log groups."""
+    return f"{CLOUDWATCH_LOGS}/!{{partitionKeyFromQuery:owner}}/{region}/!{{timestamp:yyyy/MM/dd}}/"
+
+
+def firehose_error_prefix(region: str) -> str:
+    return f"{FIREHOSE_ERRORS}/{region}/!{{firehose:error-output-type}}/!{{timestamp:yyyy/MM/dd}}/"
 
 
 # --------------------------------------------------------------------------------------------
@@ -301,6 +340,7 @@ _EVENT_BUS_NAME = re.compile(r"^[/.\-_A-Za-z0-9]{1,256}$")
 _EVENT_RULE_NAME = re.compile(r"^[.\-_A-Za-z0-9]{1,64}$")
 _SNS_TOPIC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _KMS_ALIAS = re.compile(r"^alias/[a-zA-Z0-9/_-]{1,250}$")
+_ALARM_NAME = re.compile(r"^[^\x00-\x1f\x7f]{1,255}$")
 _CWL_DESTINATION = re.compile(r"^[^:*]{1,512}$")
 
 
@@ -327,6 +367,10 @@ def is_valid_event_rule_name(name: str) -> bool:
 
 def is_valid_sns_topic_name(name: str) -> bool:
     return bool(_SNS_TOPIC_NAME.fullmatch(name))
+
+
+def is_valid_alarm_name(name: str) -> bool:
+    return bool(_ALARM_NAME.fullmatch(name))
 
 
 def is_valid_kms_alias(name: str) -> bool:

@@ -17,7 +17,7 @@ def deploy(settings: Settings) -> None:
         pulumi.export("centralBucketArn", archive.central_bucket_arn)
         pulumi.export("accessLogBucketName", archive.access_log_bucket_name)
         pulumi.export("kmsKeyArn", archive.kms_key_arn)
-        pulumi.export("firehoseArn", archive.firehose_arn)
+        pulumi.export("firehoseArns", archive.firehose_arns)
         pulumi.export("destinationArns", archive.destination_arns)
         pulumi.export("alertBusArn", archive.alert_bus_arn)
         pulumi.export("alertTopicArn", archive.alert_topic_arn)

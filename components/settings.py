@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from components import naming
+from components import documents, naming
 
 NAMESPACE = "org-logging"
 Role = Literal["management", "log-archive", "source"]
@@ -40,7 +40,13 @@ COMMON_KEYS = (
 )
 ROLE_KEYS: dict[str, tuple[str, ...]] = {
     "management": ("scpTargets",),
-    "log-archive": ("retentionDays", "objectLock", "alertEmails"),
+    "log-archive": (
+        "retentionDays",
+        "objectLock",
+        "alertEmails",
+        "memberAccountIds",
+        "firehosePartitionQuota",
+    ),
     "source": (
         "accountId",
         "logGroupExclusions",
@@ -57,6 +63,15 @@ MAX_SELECTION_CRITERIA_CHARS = 25_000
 
 DEFAULT_RETENTION_DAYS = 365
 DEFAULT_LOCAL_RETENTION_DAYS = 30
+# Active partitions per Firehose stream: 500 by default, 5,000 at most after an increase:
+# https://docs.aws.amazon.com/firehose/latest/dev/dynamic-partitioning-buffering.html
+DEFAULT_FIREHOSE_PARTITION_QUOTA = 500
+MAX_FIREHOSE_PARTITION_QUOTA = 5000
+ADMIN_ROLE_PATH_RULE = (
+    "must be a role name without a path: the SCPs and the bucket and key policies exempt "
+    "arn:<partition>:iam::<account>:role/<name>, which a role under a path (such as IAM "
+    "Identity Center's aws-reserved/sso.amazonaws.com/) does not match, so it would be locked out"
+)
 
 
 class SettingsError(ValueError):
@@ -93,6 +108,8 @@ class Settings:
     scp_targets: tuple[str, ...] = ()
     cloudfront_legacy_logging: bool = False
     replication_time_control: bool = False
+    member_account_ids: tuple[str, ...] | None = None  # enrolled accounts, from the plan
+    firehose_partition_quota: int = DEFAULT_FIREHOSE_PARTITION_QUOTA
 
     @property
     def partition(self) -> naming.Partition:
@@ -156,7 +173,7 @@ class _Checker:
             return ""
         return value
 
-    def integer(self, key: str, default: int, low: int, high: int) -> int:
+    def integer(self, key: str, default: int, low: int, high: int, *, what: str = "days") -> int:
         value = self.values.get(key)
         if value is None or value == "":
             return default
@@ -164,7 +181,7 @@ class _Checker:
         if isinstance(value, str) and re.fullmatch(r"[0-9]+", value.strip()):
             number = int(value)
         if isinstance(number, bool) or not isinstance(number, int) or not low <= number <= high:
-            self.fail(key, value, f"must be a whole number of days from {low} to {high}")
+            self.fail(key, value, f"must be a whole number of {what} from {low} to {high}")
             return default
         return number
 
@@ -251,7 +268,7 @@ def parse_settings(
     org_id = check.string("orgId", ORG_ID_PATTERN)
     management_account_id = check.string("managementAccountId", ACCOUNT_ID_PATTERN)
     log_archive_account_id = check.string("logArchiveAccountId", ACCOUNT_ID_PATTERN)
-    admin_role_name = check.string("adminRoleName", IAM_ROLE_NAME_PATTERN)
+    admin_role_name = _admin_role_name(check)
 
     home_region = check.required("homeRegion")
     home_region = check.region("homeRegion", home_region) if home_region is not None else ""
@@ -328,6 +345,14 @@ def parse_settings(
             f"not {partition.name}",
         )
     replication_time_control = check.boolean("replicationTimeControl")
+    firehose_partition_quota = check.integer(
+        "firehosePartitionQuota",
+        DEFAULT_FIREHOSE_PARTITION_QUOTA,
+        1,
+        MAX_FIREHOSE_PARTITION_QUOTA,
+        what="active partitions",
+    )
+    member_account_ids = _member_account_ids(check, partition)
 
     if check.problems:
         raise SettingsError(check.problems)
@@ -350,7 +375,49 @@ def parse_settings(
         scp_targets=scp_targets,
         cloudfront_legacy_logging=cloudfront_legacy_logging,
         replication_time_control=replication_time_control,
+        member_account_ids=member_account_ids,
+        firehose_partition_quota=firehose_partition_quota,
     )
+
+
+def _admin_role_name(check: _Checker) -> str:
+    value = check.required("adminRoleName")
+    if value is None:
+        return ""
+    if isinstance(value, str) and ("/" in value or value.startswith("arn:")):
+        check.fail("adminRoleName", value, ADMIN_ROLE_PATH_RULE)
+        return ""
+    return check.string("adminRoleName", IAM_ROLE_NAME_PATTERN)
+
+
+def _member_account_ids(
+    check: _Checker, partition: naming.Partition | None
+) -> tuple[str, ...] | None:
+    """The enrolled accounts (the plan fills them in). aws-cn destination policies name them,
+    since aws:PrincipalOrgID is not accepted there (AWS's Landing Zone Accelerator does this)."""
+    if check.role != "log-archive":
+        return None
+    accounts = check.string_list(
+        "memberAccountIds", ACCOUNT_ID_PATTERN, "must be a 12-digit account id"
+    )
+    given = check.values.get("memberAccountIds") not in (None, "")
+    if partition is not None and partition.name == naming.AWS_CN.name:
+        if not given:
+            check.problems.append(
+                f"{check.name('memberAccountIds')} is required in partition aws-cn: its "
+                "CloudWatch Logs destination policies list the member accounts (the plan sets it)"
+            )
+            return None
+        size = documents.destination_policy_bytes(accounts)
+        if size > documents.DESTINATION_POLICY_MAX_BYTES:
+            check.fail(
+                "memberAccountIds",
+                f"<{len(accounts)} accounts>",
+                f"make a destination policy of {size} bytes; CloudWatch Logs allows "
+                f"{documents.DESTINATION_POLICY_MAX_BYTES} (about "
+                f"{documents.max_destination_policy_accounts()} accounts in aws-cn)",
+            )
+    return accounts if given else None
 
 
 def _object_lock(check: _Checker, retention_days: int) -> ObjectLock | None:

@@ -14,7 +14,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import documents, naming
-from components.buckets import harden_bucket, kept, lifecycle_rules
+from components.buckets import HardenedBucket, kept, lifecycle_rules
 from components.roles import service_role
 from components.settings import Settings
 
@@ -43,15 +43,12 @@ class SourceAccountLogging(pulumi.ComponentResource):
         # ---- local log bucket: SSE-S3, because ELB access logs support nothing else
         # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html
         bucket = aws.s3.Bucket(f"{name}-logs", bucket=bucket_name, region=region, opts=kept(self))
-        hardened = harden_bucket(
+        hardened = HardenedBucket(
             self,
             f"{name}-logs",
             bucket,
             region=region,
             sse={"sse_algorithm": "AES256"},
-            policy=documents.source_bucket_policy(
-                region=region, bucket=bucket_name, account=account, admin_role_arn=admin_role_arn
-            ),
             lifecycle=lifecycle_rules(s.local_retention_days, transitions=False),
             # Legacy CloudFront logging writes through a bucket ACL; ACLs stay off otherwise.
             object_ownership=(
@@ -59,29 +56,7 @@ class SourceAccountLogging(pulumi.ComponentResource):
             ),
         )
         if s.cloudfront_legacy_logging:
-            owner = aws.s3.get_canonical_user_id().id
-            aws.s3.BucketAcl(
-                f"{name}-logs-cloudfront-acl",
-                bucket=bucket.id,
-                access_control_policy={
-                    "owner": {"id": owner},
-                    "grants": [
-                        {
-                            "grantee": {"type": "CanonicalUser", "id": owner},
-                            "permission": "FULL_CONTROL",
-                        },
-                        {
-                            "grantee": {
-                                "type": "CanonicalUser",
-                                "id": naming.CLOUDFRONT_LOG_DELIVERY_CANONICAL_ID,
-                            },
-                            "permission": "FULL_CONTROL",
-                        },
-                    ],
-                },
-                region=region,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[hardened.versioning]),
-            )
+            hardened.add(self._cloudfront_acl(name, bucket, hardened, region))
 
         # ---- replication into AWSLogs/{account}/ of the central bucket
         replication_role, replication_policy = service_role(
@@ -97,22 +72,32 @@ class SourceAccountLogging(pulumi.ComponentResource):
                 account=account,
                 home_region=home,
                 central_bucket=s.central_bucket,
-                log_archive_account=s.log_archive_account_id,
-                name_prefix=prefix,
             ),
         )
-        aws.s3.BucketReplicationConfig(
-            f"{name}-replication",
-            bucket=bucket.id,
-            role=replication_role.arn,
-            rules=[replication_rule(s)],
-            region=region,
-            # Replication requires versioning first; the role must hold its policy before S3
-            # validates it.
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[hardened.versioning, replication_policy]
-            ),
+        hardened.add(
+            aws.s3.BucketReplicationConfig(
+                f"{name}-replication",
+                bucket=bucket.id,
+                role=replication_role.arn,
+                rules=[replication_rule(s)],
+                region=region,
+                # Replication requires versioning first; the role must hold its policy before S3
+                # validates it.
+                opts=pulumi.ResourceOptions(
+                    parent=self, depends_on=[hardened.versioning, replication_policy]
+                ),
+            )
         )
+        hardened.seal(
+            documents.source_bucket_policy(
+                region=region,
+                bucket=bucket_name,
+                account=account,
+                admin_role_arn=admin_role_arn,
+                cloudfront_legacy_logging=s.cloudfront_legacy_logging,
+            )
+        )
+        self._replication_alarm(name, s, bucket_name)
 
         # ---- CloudWatch Logs: every log group of the account x region, minus exclusions
         self.destination_arn = naming.logs_destination_arn(
@@ -147,8 +132,9 @@ class SourceAccountLogging(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[subscription_role_policy]),
         )
 
-        # ---- detection: replication changes anywhere, policy changes on the log bucket
-        rule_name = naming.alert_rule_name(prefix)
+        # ---- detection: replication changes anywhere, log bucket and account-policy changes,
+        # and our alarms' state changes, forwarded to the central alert bus
+        rule_name = naming.detection_rule_name(prefix)
         rule_arn = naming.events_rule_arn(region, account, rule_name)
         central_bus_arn = naming.events_bus_arn(
             home, s.log_archive_account_id, naming.alert_bus_name(prefix)
@@ -161,15 +147,16 @@ class SourceAccountLogging(pulumi.ComponentResource):
             policy=documents.alert_forwarder_policy(central_bus_arn),
         )
         rule = aws.cloudwatch.EventRule(
-            f"{name}-replication-change",
+            f"{name}-detection",
             name=rule_name,
-            description="org-logging: a replication configuration or the log bucket policy changed",
-            event_pattern=json.dumps(documents.replication_change_pattern(bucket_name)),
+            description="org-logging: a replication configuration, the log bucket, the account's "
+            "CloudWatch Logs policies or an org-logging alarm changed",
+            event_pattern=json.dumps(documents.source_detection_pattern(prefix, bucket_name)),
             region=region,
             opts=child,
         )
         aws.cloudwatch.EventTarget(
-            f"{name}-replication-change-to-central-bus",
+            f"{name}-detection-to-central-bus",
             rule=rule.name,
             arn=central_bus_arn,
             role_arn=forwarder_role.arn,
@@ -192,21 +179,83 @@ class SourceAccountLogging(pulumi.ComponentResource):
             }
         )
 
+    def _cloudfront_acl(
+        self, name: str, bucket: aws.s3.Bucket, hardened: HardenedBucket, region: str
+    ) -> aws.s3.BucketAcl:
+        """The legacy CloudFront grant. New buckets are BucketOwnerEnforced (ACLs refused), so
+        the ACL waits for the ownership change:
+        https://www.pulumi.com/registry/packages/aws/api-docs/s3/bucketacl/"""
+        owner = aws.s3.get_canonical_user_id().id
+        return aws.s3.BucketAcl(
+            f"{name}-logs-cloudfront-acl",
+            bucket=bucket.id,
+            access_control_policy={
+                "owner": {"id": owner},
+                "grants": [
+                    {
+                        "grantee": {"type": "CanonicalUser", "id": owner},
+                        "permission": "FULL_CONTROL",
+                    },
+                    {
+                        "grantee": {
+                            "type": "CanonicalUser",
+                            "id": naming.CLOUDFRONT_LOG_DELIVERY_CANONICAL_ID,
+                        },
+                        "permission": "FULL_CONTROL",
+                    },
+                ],
+            },
+            region=region,
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[hardened.ownership, hardened.versioning]
+            ),
+        )
+
+    def _replication_alarm(self, name: str, s: Settings, bucket_name: str) -> None:
+        """Replication failures are otherwise silent, and the local copy expires after
+        localRetentionDays. S3 publishes OperationsFailedReplication in the source bucket's
+        region when replication metrics are on:
+        https://docs.aws.amazon.com/AmazonS3/latest/userguide/repl-metrics.html"""
+        aws.cloudwatch.MetricAlarm(
+            f"{name}-replication-failed",
+            name=naming.replication_alarm_name(s.name_prefix),
+            alarm_description=(
+                f"org-logging: objects of {bucket_name} failed to replicate to "
+                f"{s.central_bucket}; they expire locally after {s.local_retention_days} days. "
+                "Check the replication role's trust and policy, the central bucket policy and "
+                "the replication configuration (aws s3api get-bucket-replication)."
+            ),
+            namespace="AWS/S3",
+            metric_name="OperationsFailedReplication",
+            dimensions={
+                "SourceBucket": bucket_name,
+                "DestinationBucket": s.central_bucket,
+                "RuleId": REPLICATION_RULE_ID,
+            },
+            statistic="Sum",
+            period=300,
+            evaluation_periods=1,
+            comparison_operator="GreaterThanThreshold",
+            threshold=0,
+            treat_missing_data="notBreaching",
+            region=s.region,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+
+REPLICATION_RULE_ID = "org-logs"
+
 
 def replication_rule(s: Settings) -> dict:
     """The V2 rule (with `filter`): the account's whole prefix, no delete markers, into the
-    central bucket and account, replicas owned by the destination, encrypted with its key."""
+    central bucket and account, replicas owned by the destination. Replicas of the SSE-S3
+    source stay SSE-S3: the central bucket policy, not the key, guards who reads them."""
     prefix = naming.account_logs_prefix(s.account_id)
     destination: dict = {
         "bucket": naming.s3_bucket_arn(s.home_region, s.central_bucket),
         "storage_class": "STANDARD",
-        # Alias ARNs are accepted for ReplicaKmsKeyID:
-        # https://docs.aws.amazon.com/AmazonS3/latest/API/API_EncryptionConfiguration.html
-        "encryption_configuration": {
-            "replica_kms_key_id": naming.kms_alias_arn(
-                s.home_region, s.log_archive_account_id, naming.key_alias(s.name_prefix)
-            )
-        },
+        # Metrics always: the failure alarm reads OperationsFailedReplication. RTC is optional.
+        "metrics": {"status": "Enabled"},
     }
     if s.account_id != s.log_archive_account_id:
         # Owner override is for cross-account replication only.
@@ -216,11 +265,10 @@ def replication_rule(s: Settings) -> dict:
         destination["replication_time"] = {"status": "Enabled", "time": {"minutes": 15}}
         destination["metrics"] = {"status": "Enabled", "event_threshold": {"minutes": 15}}
     return {
-        "id": "org-logs",
+        "id": REPLICATION_RULE_ID,
         "status": "Enabled",
         "priority": 1,
         "filter": {"prefix": prefix},
         "delete_marker_replication": {"status": "Disabled"},
-        "source_selection_criteria": {"sse_kms_encrypted_objects": {"status": "Enabled"}},
         "destination": destination,
     }

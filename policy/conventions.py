@@ -77,6 +77,37 @@ REGIONS: dict[str, Partition] = {
 }
 
 
+# Regions launched before 2019-03-20 are enabled in every account; every later region of the
+# commercial partition is off until an account enables it ("opt-in"):
+# https://docs.aws.amazon.com/global-infrastructure/latest/regions/aws-regions.html
+DEFAULT_ENABLED_REGIONS = frozenset(
+    {
+        "ap-northeast-1",
+        "ap-northeast-2",
+        "ap-northeast-3",
+        "ap-south-1",
+        "ap-southeast-1",
+        "ap-southeast-2",
+        "ca-central-1",
+        "eu-central-1",
+        "eu-north-1",
+        "eu-west-1",
+        "eu-west-2",
+        "eu-west-3",
+        "sa-east-1",
+        "us-east-1",
+        "us-east-2",
+        "us-west-1",
+        "us-west-2",
+    }
+)
+
+
+def is_opt_in_region(region: str) -> bool:
+    """Off by default in every account (GovCloud and China have no opt-in regions)."""
+    return partition_of(region) is AWS and region not in DEFAULT_ENABLED_REGIONS
+
+
 def partition_of(region: str) -> Partition:
     """The partition a region belongs to; the region decides every ARN's partition."""
     try:

@@ -237,7 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
 def discover_plan(args: argparse.Namespace) -> tuple[OrgSettings, Organization, Plan]:
     settings = load_org_settings(args.settings)
     client = organizations_client(args.endpoint_url, region=settings.home_region)
-    org = discover(client, tag_key=settings.exclude.opt_out_tag)
+    org = discover(client, tag_key=settings.exclude.opt_out_tag, regions=settings.regions)
     return settings, org, narrow(build_plan(settings, org), args)
 
 
@@ -264,12 +264,23 @@ def plan_table(plan: Plan) -> Table:
 
 
 def excluded_table(plan: Plan) -> Table:
-    table = Table(title=f"{len(plan.excluded)} accounts excluded")
+    accounts = sum(1 for e in plan.excluded if e.region is None)
+    regions = len(plan.excluded) - accounts
+    title = f"{accounts} accounts excluded" + (
+        f", and {regions} account x region pairs" if regions else ""
+    )
+    table = Table(title=title)
     table.add_column("account")
+    table.add_column("region")
     table.add_column("reason")
     for exclusion in plan.excluded:
-        table.add_row(exclusion.account_id, exclusion.reason)
+        table.add_row(exclusion.account_id, exclusion.region or "all", exclusion.reason)
     return table
+
+
+def print_warnings(plan: Plan, err: Console) -> None:
+    for warning in plan.warnings:
+        err.print("[bold yellow]warning:[/]", escape(warning), highlight=False)
 
 
 def github_matrix(plan: Plan, shards: int | None) -> dict[str, Any]:
@@ -284,7 +295,7 @@ def github_matrix(plan: Plan, shards: int | None) -> dict[str, Any]:
     }
 
 
-def command_plan(args: argparse.Namespace, out: Console) -> int:
+def command_plan(args: argparse.Namespace, out: Console, err: Console) -> int:
     _, _, plan = discover_plan(args)
     if args.json or args.format == "json":
         print(json.dumps(plan.to_json(), indent=2, sort_keys=False))
@@ -293,6 +304,7 @@ def command_plan(args: argparse.Namespace, out: Console) -> int:
     else:
         out.print(plan_table(plan))
         out.print(excluded_table(plan))
+    print_warnings(plan, err)
     return EXIT_OK
 
 
@@ -327,12 +339,6 @@ def run_action(
     return exit_code(outcome)
 
 
-def _management_account(plan: Plan) -> str:
-    for stack in plan.stacks:
-        return str(stack.config.get("org-logging:managementAccountId", ""))
-    return ""
-
-
 def plan_pack_config(plan: Plan) -> dict[str, Any]:
     """The pack config our stacks are judged with: the plan's prefix and SCP targets."""
     config = plan.stacks[0].config if plan.stacks else {}
@@ -360,10 +366,11 @@ def command_run(action: str, args: argparse.Namespace, out: Console, err: Consol
     state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
     if args.plan:
         plan = narrow(load_plan(args.plan), args)
-        org_facts, management_account_id = None, _management_account(plan)
+        org_facts = None
     else:
         _, org, plan = discover_plan(args)
-        org_facts, management_account_id = org.facts(), org.management_account_id
+        org_facts = org.facts()
+    print_warnings(plan, err)
     if getattr(args, "offline", False):
         runner_context: Any = OfflineRunner(
             org=org_facts,
@@ -376,7 +383,6 @@ def command_run(action: str, args: argparse.Namespace, out: Console, err: Consol
             )
     runner = AutomationRunner(
         state_dir=state_dir,
-        management_account_id=management_account_id,
         backend_url=args.backend_url or os.environ.get("PULUMI_BACKEND_URL"),
         role_name=args.role_name,
         policy_packs=tuple(getattr(args, "policy_pack", ()) or ()),
@@ -398,7 +404,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
     try:
         if args.command == "plan":
-            return command_plan(args, out)
+            return command_plan(args, out, err)
         if args.command == "demo":
             from stacks.demo import run_demo
 

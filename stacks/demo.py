@@ -12,12 +12,21 @@ from pathlib import Path
 import yaml
 from rich.console import Console
 
-from stacks.cli import excluded_table, plan_pack_config, plan_table, run_action
+from stacks.cli import excluded_table, plan_pack_config, plan_table, print_warnings, run_action
 from stacks.diagram import topology_markdown
 from stacks.discovery import build_plan, discover, organizations_client
-from stacks.emulator import Emulator, fake_credentials, sample_org, sample_settings
+from stacks.emulator import (
+    OPT_IN_REGION,
+    Emulator,
+    fake_credentials,
+    sample_org,
+    sample_settings,
+)
 from stacks.orgsettings import load_org_settings
 from stacks.runners import OfflineRunner
+
+# Two regions every account has, and an opt-in one that one account has not enabled.
+DEMO_REGIONS = ("us-east-1", "eu-west-1", OPT_IN_REGION)
 
 
 def run_demo(args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -29,15 +38,16 @@ def run_demo(args: argparse.Namespace, out: Console, err: Console) -> int:
         settings_file = out_dir / "org.yaml"
         settings_file.write_text(
             "# The demo organization's settings (generated; see stacks/org.yaml)\n"
-            + yaml.safe_dump(sample_settings(sample), sort_keys=False)
+            + yaml.safe_dump(sample_settings(sample, regions=DEMO_REGIONS), sort_keys=False)
         )
         settings = load_org_settings(settings_file)
         client = organizations_client(emulator.endpoint_url, region=settings.home_region)
-        org = discover(client, tag_key=settings.exclude.opt_out_tag)
+        org = discover(client, tag_key=settings.exclude.opt_out_tag, regions=settings.regions)
         plan = build_plan(settings, org)
         (out_dir / "plan.json").write_text(json.dumps(plan.to_json(), indent=2) + "\n")
         out.print(plan_table(plan))
         out.print(excluded_table(plan))
+        print_warnings(plan, err)
         run_args = argparse.Namespace(
             concurrency=args.workers or os.cpu_count() or 1,
             max_failures=None,

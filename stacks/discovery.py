@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlparse
 
 import boto3
 from botocore.config import Config
@@ -48,6 +49,11 @@ class Organization:
     scp_enabled: bool = True  # SERVICE_CONTROL_POLICY is enabled on the root
     root_scps: tuple[str, ...] = ()  # names of the SCPs attached to the root
     ou_names: dict[str, str] = field(default_factory=dict)  # OU id -> name
+    # Services with trusted access (ListAWSServiceAccessForOrganization).
+    service_access_principals: tuple[str, ...] = ()
+    # Account -> the regions it has enabled; None when no enrolled region is opt-in (then
+    # every enrolled region is enabled everywhere, and nobody was asked).
+    enabled_regions: dict[str, frozenset[str]] | None = None
 
     def facts(self) -> OrgFacts:
         """What the program's data sources see of this organization (offline renders)."""
@@ -57,7 +63,13 @@ class Organization:
             root_id=self.root_id,
             scp_enabled=self.scp_enabled,
             attached_scps={self.root_id: self.root_scps},
+            service_access_principals=self.service_access_principals,
         )
+
+    def region_enabled(self, account_id: str, region: str) -> bool:
+        if self.enabled_regions is None or not naming.is_opt_in_region(region):
+            return True
+        return region in self.enabled_regions.get(account_id, frozenset())
 
 
 def organizations_client(endpoint_url: str | None = None, region: str | None = None) -> Any:
@@ -66,13 +78,88 @@ def organizations_client(endpoint_url: str | None = None, region: str | None = N
     )
 
 
+def account_client(endpoint_url: str | None = None, region: str | None = None) -> Any:
+    """AWS Account Management (the regions API), a global service called in us-east-1 of the
+    partition; emulators serve it at the same endpoint as Organizations."""
+    return boto3.client(
+        "account", endpoint_url=endpoint_url, region_name=region, config=CLIENT_CONFIG
+    )
+
+
+def same_endpoint_client(organizations: Any) -> Any:
+    """The Account Management client beside an Organizations client: AWS's own endpoint, or
+    the same emulator (--endpoint-url, AWS_ENDPOINT_URL)."""
+    endpoint = organizations.meta.endpoint_url
+    custom = not urlparse(endpoint).hostname.endswith((".amazonaws.com", ".amazonaws.com.cn"))
+    return account_client(endpoint if custom else None, organizations.meta.region_name)
+
+
 def _pages(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[dict]:
     for page in client.get_paginator(operation).paginate(**kwargs):
         yield from page.get(key, [])
 
 
-def discover(client: Any, *, tag_key: str | None = None) -> Organization:
-    """Every account of the organization, with its OU path and (if asked) its tags."""
+ENABLED_STATUSES = ["ENABLED", "ENABLED_BY_DEFAULT"]
+
+
+class AccountRegions:
+    """Which regions each account has enabled, from the Account Management API.
+
+    For a member account the management account passes `AccountId`, which needs trusted
+    access for account.amazonaws.com; for itself it omits it:
+    https://docs.aws.amazon.com/accounts/latest/reference/API_ListRegions.html
+    """
+
+    def __init__(self, client: Any, management_account_id: str) -> None:
+        self.client = client
+        self.management_account_id = management_account_id
+
+    def enabled(self, account_id: str) -> frozenset[str]:
+        named = {} if account_id == self.management_account_id else {"AccountId": account_id}
+        return frozenset(
+            region["RegionName"]
+            for region in _pages(
+                self.client,
+                "list_regions",
+                "Regions",
+                RegionOptStatusContains=ENABLED_STATUSES,
+                **named,
+            )
+        )
+
+
+def enabled_regions(regions: AccountRegions, accounts: list[str]) -> dict[str, frozenset[str]]:
+    """Every account's enabled regions, read in parallel (one ListRegions per account)."""
+    try:
+        with ThreadPoolExecutor(TAG_WORKERS) as pool:
+            return dict(zip(accounts, pool.map(regions.enabled, accounts), strict=True))
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        message = error.response.get("Error", {}).get("Message", str(error))
+        hint = (
+            " Enable trusted access for AWS Account Management with `aws organizations "
+            "enable-aws-service-access --service-principal account.amazonaws.com`."
+            if code == "AccessDeniedException"
+            else ""
+        )
+        raise DiscoveryError(
+            f"the Account Management API refused ListRegions ({code}): {message}. Some enrolled "
+            f"regions are opt-in, so discovery must learn which accounts enabled them.{hint}"
+        ) from None
+
+
+def discover(
+    client: Any,
+    *,
+    tag_key: str | None = None,
+    regions: tuple[str, ...] = (),
+    account_regions: AccountRegions | None = None,
+) -> Organization:
+    """Every account of the organization, with its OU path and (if asked) its tags.
+
+    If an enrolled region in `regions` is opt-in, also every active account's enabled regions
+    (through `account_regions`, by default the Account Management API at the same endpoint).
+    """
     try:
         described = client.describe_organization()["Organization"]
         roots = list(_pages(client, "list_roots", "Roots"))
@@ -114,6 +201,16 @@ def discover(client: Any, *, tag_key: str | None = None) -> Organization:
             ):
                 ou_names[ou["Id"]] = ou.get("Name", ou["Id"])
                 pending.append((ou["Id"], (*path, ou["Id"])))
+        principals = tuple(
+            sorted(
+                service["ServicePrincipal"]
+                for service in _pages(
+                    client,
+                    "list_aws_service_access_for_organization",
+                    "EnabledServicePrincipals",
+                )
+            )
+        )
         tags: dict[str, dict[str, str]] = {}
         if tag_key:
             with ThreadPoolExecutor(TAG_WORKERS) as pool:
@@ -131,14 +228,24 @@ def discover(client: Any, *, tag_key: str | None = None) -> Organization:
         ) from None
     except BotoCoreError as error:
         raise DiscoveryError(f"cannot reach the Organizations API: {error}") from None
+    management_account_id = described.get("MasterAccountId") or described.get(
+        "ManagementAccountId", ""
+    )
+    regions_by_account = None
+    if any(naming.is_opt_in_region(region) for region in regions):
+        if account_regions is None:
+            account_regions = AccountRegions(same_endpoint_client(client), management_account_id)
+        active = [a["Id"] for a, _ in accounts if (a.get("State") or a.get("Status")) == "ACTIVE"]
+        regions_by_account = enabled_regions(account_regions, active)
     return Organization(
         id=described["Id"],
-        management_account_id=described.get("MasterAccountId")
-        or described.get("ManagementAccountId", ""),
+        management_account_id=management_account_id,
         root_id=root_id,
         scp_enabled=scp_enabled,
         root_scps=root_scps,
         ou_names=ou_names,
+        service_access_principals=principals,
+        enabled_regions=regions_by_account,
         accounts=tuple(
             Account(
                 id=account["Id"],
@@ -184,7 +291,12 @@ def exclusion_reason(account: Account, settings: OrgSettings) -> str | None:
 
 
 def stack_config(
-    settings: OrgSettings, org: Organization, role: str, account_id: str, region: str
+    settings: OrgSettings,
+    org: Organization,
+    role: str,
+    account_id: str,
+    region: str,
+    member_account_ids: list[str] | None = None,
 ) -> dict[str, Any]:
     """The full stack config: org-logging keys, the region, and the account the provider may
     touch (`aws:allowedAccountIds` stops a wrong-credentials deploy before it starts)."""
@@ -193,6 +305,7 @@ def stack_config(
         org_id=org.id,
         management_account_id=org.management_account_id,
         account_id=account_id,
+        member_account_ids=member_account_ids,
     )
     config = {f"org-logging:{key}": value for key, value in values.items()}
     config["aws:region"] = region
@@ -227,13 +340,25 @@ def build_plan(settings: OrgSettings, org: Organization) -> Plan:
             stack_config(settings, org, "management", org.management_account_id, home),
         ),
     ]
+    check_core_regions(settings, org)
     excluded: list[Exclusion] = []
+    members: set[str] = set()
     for account in org.accounts:
         reason = exclusion_reason(account, settings)
         if reason:
             excluded.append(Exclusion(account.id, reason))
             continue
         for region in settings.regions:
+            if not org.region_enabled(account.id, region):
+                excluded.append(
+                    Exclusion(
+                        account.id,
+                        f"opt-in region {region} is not enabled in the account",
+                        region,
+                    )
+                )
+                continue
+            members.add(account.id)
             stacks.append(
                 PlannedStack(
                     naming.source_stack_name(account.id, region),
@@ -243,4 +368,52 @@ def build_plan(settings: OrgSettings, org: Organization) -> Plan:
                     stack_config(settings, org, "source", account.id, region),
                 )
             )
-    return Plan(tuple(stacks), tuple(excluded))
+    stacks[0] = PlannedStack(
+        "log-archive",
+        "log-archive",
+        archive.id,
+        home,
+        stack_config(settings, org, "log-archive", archive.id, home, sorted(members)),
+    )
+    return Plan(tuple(stacks), tuple(excluded), partition_warnings(settings, stacks))
+
+
+def check_core_regions(settings: OrgSettings, org: Organization) -> None:
+    """The log-archive account holds a destination in every enrolled region, and the
+    management account the trail in the home region: those regions must be enabled there."""
+    needs = {
+        (settings.log_archive_account_id, "logArchiveAccountId"): settings.regions,
+        (org.management_account_id, "the management account"): (settings.home_region,),
+    }
+    for (account, what), regions in needs.items():
+        missing = [r for r in regions if not org.region_enabled(account, r)]
+        if missing:
+            raise DiscoveryError(
+                f"{settings.path}: {what} {account} has not enabled the opt-in region(s) "
+                f"{', '.join(missing)}, which org-logging needs there; enable them with "
+                + "; ".join(
+                    f"`aws account enable-region --account-id {account} --region-name {r}`"
+                    for r in missing
+                )
+                + ", or remove them from regions"
+            )
+
+
+def partition_warnings(settings: OrgSettings, stacks: list[PlannedStack]) -> tuple[str, ...]:
+    """Each account sending a region's CloudWatch Logs is one active partition of that
+    region's Firehose stream, plus one for control messages. Past the quota, records land in
+    FirehoseErrors/<region>/activePartitionExceeded/, unpartitioned:
+    https://docs.aws.amazon.com/firehose/latest/dev/dynamic-partitioning-buffering.html"""
+    quota = settings.firehose_partition_quota
+    warnings = []
+    for region in settings.regions:
+        accounts = sum(1 for s in stacks if s.role == "source" and s.region == region)
+        if accounts + 1 > quota:
+            warnings.append(
+                f"region {region}: {accounts} accounts send CloudWatch Logs through one Firehose "
+                f"stream, which needs {accounts + 1} active partitions; firehosePartitionQuota "
+                f"is {quota}. Ask AWS to raise the stream's active-partition quota (at most "
+                "5,000) and set firehosePartitionQuota, or records past the quota land in "
+                f"FirehoseErrors/{region}/activePartitionExceeded/."
+            )
+    return tuple(warnings)

@@ -1,9 +1,10 @@
 """An emulated AWS Organization on 127.0.0.1 (moto server), for the demo, tests and benchmarks.
 
-`Emulator` starts moto's server on a free loopback port and stops it on exit. `sample_org`
-builds an organization shaped like a real one: a security OU with the log archive, workloads
-in nested OUs, a sandbox OU left out of enrollment, suspended accounts and one account that
-opted out by tag.
+`Emulator` starts moto's server (with stacks/emulator_server.py's stand-ins for what moto
+lacks) on a free loopback port and stops it on exit. `sample_org` builds an organization
+shaped like a real one: a security OU with the log archive, workloads in nested OUs, a sandbox
+OU left out of enrollment, suspended accounts, one account that opted out by tag, and one that
+has not enabled the opt-in region eu-central-2.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import IO, Any
 import boto3
 
 from stacks.processes import stop_process_group
+from stacks.render import PROJECT_DIR
 
 OPT_OUT_TAG = "org-logging-opt-out"
 
@@ -40,7 +42,9 @@ class Emulator:
 
     def __enter__(self) -> Emulator:
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", "0"],
+            # moto's server with our stand-ins for the APIs it lacks (stacks/emulator_server.py)
+            [sys.executable, "-m", "stacks.emulator_server", "-H", "127.0.0.1", "-p", "0"],
+            cwd=PROJECT_DIR,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -122,6 +126,7 @@ class SampleOrg:
     suspended: list[str] = field(default_factory=list)
     opted_out: list[str] = field(default_factory=list)
     excluded_ou_accounts: list[str] = field(default_factory=list)  # below the Sandbox OU
+    region_not_enabled: dict[str, str] = field(default_factory=dict)  # account -> opt-in region
 
 
 # name, OU path; the accounts a mid-size organization has
@@ -144,6 +149,12 @@ LAYOUT: list[tuple[str, str]] = [
 ]
 SUSPENDED = ("legacy-1", "legacy-2")
 OPTED_OUT = ("orders-dev-2",)
+# An opt-in region (launched after March 2019) every account but these has enabled.
+OPT_IN_REGION = "eu-central-2"
+OPT_IN_REGION_OFF = ("analytics",)
+# Trusted access the organization has granted: CloudTrail (organization trail), Account
+# Management (reading and enabling members' regions).
+TRUSTED_SERVICES = ("cloudtrail.amazonaws.com", "account.amazonaws.com")
 
 
 def sample_org(emulator: Emulator, extra_accounts: int = 0) -> SampleOrg:
@@ -186,6 +197,15 @@ def sample_org(emulator: Emulator, extra_accounts: int = 0) -> SampleOrg:
             ResourceId=sample.accounts[name], Tags=[{"Key": OPT_OUT_TAG, "Value": "true"}]
         )
         sample.opted_out.append(sample.accounts[name])
+    for service in TRUSTED_SERVICES:
+        client.enable_aws_service_access(ServicePrincipal=service)
+    regions = emulator.client("account")
+    regions.enable_region(RegionName=OPT_IN_REGION)  # the management account itself
+    for name, account_id in sample.accounts.items():
+        if name in OPT_IN_REGION_OFF:
+            sample.region_not_enabled[account_id] = OPT_IN_REGION
+        else:
+            regions.enable_region(AccountId=account_id, RegionName=OPT_IN_REGION)
     sample.log_archive_account_id = sample.accounts["log-archive"]
     return sample
 
@@ -201,7 +221,6 @@ def sample_settings(
         "regions": list(regions),
         "adminRoleName": "OrgLoggingAdmin",
         "retentionDays": 365,
-        "objectLock": {"mode": "GOVERNANCE", "days": 90},
         "alertEmails": ["security-alerts@example.com"],
         "localRetentionDays": 30,
         "exclude": {

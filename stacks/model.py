@@ -44,11 +44,18 @@ class PlannedStack:
 
 @dataclass(frozen=True)
 class Exclusion:
+    """An account left out (or, with `region`, one account x region: an opt-in region the
+    account has not enabled)."""
+
     account_id: str
     reason: str
+    region: str | None = None
 
     def to_json(self) -> dict[str, str]:
-        return {"accountId": self.account_id, "reason": self.reason}
+        found = {"accountId": self.account_id, "reason": self.reason}
+        if self.region is not None:
+            found["region"] = self.region
+        return found
 
 
 def order_key(stack: PlannedStack) -> tuple[int, str]:
@@ -59,17 +66,21 @@ def order_key(stack: PlannedStack) -> tuple[int, str]:
 class Plan:
     stacks: tuple[PlannedStack, ...]
     excluded: tuple[Exclusion, ...] = ()
+    warnings: tuple[str, ...] = ()  # what will work, but not well (e.g. a Firehose quota)
 
     def __post_init__(self) -> None:
         ordered = tuple(sorted(self.stacks, key=order_key))
         object.__setattr__(self, "stacks", ordered)
-        excluded = tuple(sorted(self.excluded, key=lambda e: (e.account_id, e.reason)))
+        excluded = tuple(
+            sorted(self.excluded, key=lambda e: (e.account_id, e.region or "", e.reason))
+        )
         object.__setattr__(self, "excluded", excluded)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "stacks": [stack.to_json() for stack in self.stacks],
             "excluded": [exclusion.to_json() for exclusion in self.excluded],
+            "warnings": list(self.warnings),
         }
 
     @classmethod
@@ -80,7 +91,11 @@ class Plan:
                 PlannedStack(s["name"], s["role"], s["accountId"], s["region"], s["config"])
                 for s in data["stacks"]
             ),
-            tuple(Exclusion(e["accountId"], e["reason"]) for e in data.get("excluded", [])),
+            tuple(
+                Exclusion(e["accountId"], e["reason"], e.get("region"))
+                for e in data.get("excluded", [])
+            ),
+            tuple(data.get("warnings", [])),
         )
 
     def shard(self, index: int, count: int) -> Plan:
@@ -93,11 +108,12 @@ class Plan:
         return Plan(
             tuple(s for position, s in enumerate(self.stacks) if position % count == index - 1),
             self.excluded,
+            self.warnings,
         )
 
     def only(self, roles: Iterable[str]) -> Plan:
         wanted = set(roles)
-        return Plan(tuple(s for s in self.stacks if s.role in wanted), self.excluded)
+        return Plan(tuple(s for s in self.stacks if s.role in wanted), self.excluded, self.warnings)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 which accounts to leave out. Validated with the stack config's own rules and messages.
 
 `orgId` and `managementAccountId` are not in the file: discovery reads them from the
-organization (DescribeOrganization), so the file cannot disagree with the credentials.
+organization (DescribeOrganization), so the file cannot disagree with the credentials. The
+plan fills in `memberAccountIds` (the enrolled accounts) for the log-archive stack.
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ import yaml
 from components.settings import (
     ACCOUNT_ID_PATTERN,
     COMMON_KEYS,
+    DEFAULT_FIREHOSE_PARTITION_QUOTA,
     ROLE_KEYS,
     SettingsError,
     parse_settings,
     show,
 )
 
-DISCOVERED_KEYS = ("role", "orgId", "managementAccountId", "accountId")
+DISCOVERED_KEYS = ("role", "orgId", "managementAccountId", "accountId", "memberAccountIds")
 FILE_KEYS = tuple(
     key
     for key in (*COMMON_KEYS, *(k for keys in ROLE_KEYS.values() for k in keys))
@@ -67,8 +69,18 @@ class OrgSettings:
     def regions(self) -> tuple[str, ...]:
         return tuple(self.values["regions"])
 
+    @property
+    def firehose_partition_quota(self) -> int:
+        return int(self.values.get("firehosePartitionQuota") or DEFAULT_FIREHOSE_PARTITION_QUOTA)
+
     def stack_values(
-        self, role: str, *, org_id: str, management_account_id: str, account_id: str | None = None
+        self,
+        role: str,
+        *,
+        org_id: str,
+        management_account_id: str,
+        account_id: str | None = None,
+        member_account_ids: list[str] | None = None,
     ) -> dict[str, Any]:
         """The stack config values (short keys) of one stack of `role`."""
         values: dict[str, Any] = {
@@ -80,6 +92,8 @@ class OrgSettings:
         values.update({k: self.values[k] for k in ROLE_KEYS[role] if k in self.values})
         if role == "source":
             values["accountId"] = account_id
+        if role == "log-archive" and member_account_ids is not None:
+            values["memberAccountIds"] = list(member_account_ids)
         return values
 
 
@@ -135,7 +149,7 @@ def parse_org_settings(raw: Any, path: str) -> OrgSettings:
         if key in DISCOVERED_KEYS:
             problems.append(
                 f"{path}: {key} is not set in the file: it is discovered from the organization "
-                "(orgId, managementAccountId) or per account (role, accountId)"
+                "(orgId, managementAccountId, memberAccountIds) or per account (role, accountId)"
             )
         else:
             problems.append(
@@ -153,6 +167,7 @@ def parse_org_settings(raw: Any, path: str) -> OrgSettings:
                     org_id=PLACEHOLDER_ORG_ID,
                     management_account_id=PLACEHOLDER_ACCOUNT_ID,
                     account_id=PLACEHOLDER_ACCOUNT_ID,
+                    member_account_ids=[PLACEHOLDER_ACCOUNT_ID],
                 ),
                 stack_region=values.get("homeRegion") if role == "source" else None,
                 label=_label(path),

@@ -50,6 +50,10 @@ class OrgFacts:
     scp_enabled: bool = True
     # SCP names already attached to each target, ours excluded.
     attached_scps: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Services with trusted access (ListAWSServiceAccessForOrganization).
+    service_access_principals: tuple[str, ...] = ("cloudtrail.amazonaws.com",)
+    # Whether the log-archive stack's key exists (the management stack looks it up).
+    central_key_exists: bool = True
 
 
 @dataclass
@@ -161,6 +165,8 @@ def computed_outputs(token: str, name: str, inputs: dict, *, region: str, accoun
         out = {"id": arn("sns", named), "arn": arn("sns", named)}
     elif token == "aws:cloudtrail/trail:Trail":
         out = {"id": named, "arn": arn("cloudtrail", f"trail/{named}")}
+    elif token == "aws:cloudwatch/metricAlarm:MetricAlarm":
+        out = {"id": named, "arn": arn("cloudwatch", f"alarm:{named}")}
     elif token == "aws:organizations/policy:Policy":
         out = {
             "id": f"p-{uid[:8]}",
@@ -217,6 +223,7 @@ class OfflineMocks:
                 "id": org.org_id,
                 "arn": f"{org_arn}:organization/{org.org_id}",
                 "masterAccountId": org.management_account_id,
+                "awsServiceAccessPrincipals": list(org.service_access_principals),
                 "featureSet": "ALL",
                 "roots": [
                     {
@@ -237,6 +244,22 @@ class OfflineMocks:
             policy_id = args.args.get("policyId", "")
             names = {f"p-{_short_id(n)[:8]}": n for ns in org.attached_scps.values() for n in ns}
             return {"id": policy_id, "name": names.get(policy_id, policy_id)}, []
+        if token == "aws:kms/getKey:getKey":
+            # The key an alias ARN names, in the alias's account and region.
+            key_id = str(args.args.get("keyId", ""))
+            parts = key_id.split(":")
+            if not org.central_key_exists:
+                # As the engine reports a failed invoke: an error the program may catch.
+                return {}, [("keyId", f"NotFoundException: Alias {key_id} is not found.")]
+            if len(parts) < 6:
+                return {}, []
+            uid = _short_id("key", key_id)
+            key = f"{uid[:8]}-{uid[8:12]}-4000-8000-{uid}"
+            return {
+                "id": key,
+                "keyId": key_id,
+                "arn": ":".join([*parts[:5], f"key/{key}"]),
+            }, []
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {"accountId": self.account, "arn": f"arn:{part}:iam::{self.account}:root"}, []
         if token == "aws:s3/getCanonicalUserId:getCanonicalUserId":

@@ -205,14 +205,15 @@ def admin_role_name(stack: PlannedStack) -> str:
     return str(stack.config.get("org-logging:adminRoleName", ""))
 
 
-def assume_role_config(
-    stack: PlannedStack, role_name: str | None, management_account_id: str
-) -> Any:
-    """Member accounts are reached by assuming `role_name`, by default the stack's
+def assume_role_config(stack: PlannedStack, role_name: str | None) -> Any:
+    """Every log-archive and source stack runs as `role_name`, by default the stack's
     adminRoleName: the SCPs and the bucket and key policies let only that role change the
-    logging resources. The management account is where the automation's credentials are."""
+    logging resources once they are in place. That includes the management account's own
+    source stacks: its log bucket's policy binds the caller's credentials too, and only that
+    account's root user could undo a lockout. The management stack (trail, SCPs) runs with
+    the automation's credentials, which are the management account's."""
     role_name = admin_role_name(stack) if role_name is None else role_name
-    if not role_name or stack.account_id == management_account_id:
+    if not role_name or stack.role == "management":
         return None
     return [
         {
@@ -233,7 +234,6 @@ class AutomationRunner:
         self,
         *,
         state_dir: Path,
-        management_account_id: str,
         backend_url: str | None = None,
         role_name: str | None = None,
         policy_packs: tuple[str, ...] = (),
@@ -245,7 +245,6 @@ class AutomationRunner:
         self.workspace_dir = state_dir / "workspace"
         self.log_dir = state_dir / "logs"
         self.backend_url = backend_url or (state_dir / "backend").resolve().as_uri()
-        self.management_account_id = management_account_id
         self.role_name = role_name
         self.policy_packs = tuple(str(Path(p).resolve()) for p in policy_packs)
         self.env = {
@@ -326,7 +325,7 @@ class AutomationRunner:
         if path.exists():
             existing = yaml.safe_load(path.read_text()) or {}
         config = dict(stack.config)
-        assume = assume_role_config(stack, self.role_name, self.management_account_id)
+        assume = assume_role_config(stack, self.role_name)
         if assume:
             config["aws:assumeRoles"] = assume
         document = {k: v for k, v in existing.items() if k != "config"}

@@ -54,6 +54,7 @@ def stack_config(role: str, partition: str = "aws", **overrides: Any) -> dict[st
     }
     if role == "log-archive":
         values["retentionDays"] = 365
+        values["memberAccountIds"] = [MANAGEMENT, LOG_ARCHIVE, MEMBER]
     if role == "source":
         values["accountId"] = MEMBER
     region = overrides.pop("aws_region", home)

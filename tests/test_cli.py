@@ -268,8 +268,13 @@ def test_demo_runs_in_one_command_and_leaves_nothing_running(tmp_path):
     )
     assert finished.returncode == 0, finished.stdout + finished.stderr
     report = json.loads((out_dir / "report.json").read_text())
-    assert report["summary"]["exitCode"] == 0 and len(report["stacks"]) == 36
-    assert len(report["excluded"]) == 6
+    # 17 enrolled accounts x 3 regions, less one opt-in region an account has not enabled
+    assert report["summary"]["exitCode"] == 0 and len(report["stacks"]) == 2 + 17 * 3 - 1
+    assert len(report["excluded"]) == 7
+    (pair,) = [e for e in report["excluded"] if "region" in e]
+    assert pair["region"] == "eu-central-2"
+    assert pair["reason"] == "opt-in region eu-central-2 is not enabled in the account"
+    assert "opt-in region eu-central-2 is not enabled" in finished.stdout
     topology = (out_dir / "topology.md").read_text()
     assert "```mermaid" in topology and "flowchart LR" in topology
     assert (out_dir / "plan.json").exists() and (out_dir / "org.yaml").exists()

@@ -22,7 +22,7 @@ def emulated():
         sample = sample_org(emulator, extra_accounts=EXTRA)
         settings = parse_org_settings(sample_settings(sample), "org.yaml")
         client = organizations_client(emulator.endpoint_url, region="us-east-1")
-        org = discover(client, tag_key=settings.exclude.opt_out_tag)
+        org = discover(client, tag_key=settings.exclude.opt_out_tag, regions=settings.regions)
         yield emulator, sample, settings, org
 
 
@@ -100,9 +100,10 @@ def test_plan_json_has_exactly_the_documented_shape_and_is_deterministic(emulate
     first = build_plan(settings, org).to_json()
     again = build_plan(settings, org).to_json()
     assert json.dumps(first, sort_keys=False) == json.dumps(again, sort_keys=False)
-    assert set(first) == {"stacks", "excluded"}
+    assert set(first) == {"stacks", "excluded", "warnings"}
     assert all(set(s) == {"name", "role", "accountId", "region", "config"} for s in first["stacks"])
     assert all(set(e) == {"accountId", "reason"} for e in first["excluded"])
+    assert first["warnings"] == []
 
 
 def test_each_planned_config_is_a_valid_stack_config_for_its_account(emulated):

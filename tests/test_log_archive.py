@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import jq
 from conftest import (
     ADMIN_ROLE,
@@ -267,16 +269,10 @@ def test_key_lets_the_firehose_role_encrypt_through_s3_only(log_archive):
     assert firehose["Condition"]["StringEquals"] == {"kms:ViaService": "s3.us-east-1.amazonaws.com"}
 
 
-def test_key_lets_org_replication_roles_encrypt_replicas_through_s3_only(log_archive):
-    replica = key_policy(log_archive)["AllowOrgReplicaEncryption"]
-    assert set(replica["Action"]) == {"kms:Encrypt", "kms:GenerateDataKey", "kms:Decrypt"}
-    assert replica["Condition"]["StringEquals"] == {
-        "aws:PrincipalOrgID": ORG_ID,
-        "kms:ViaService": "s3.us-east-1.amazonaws.com",
-    }
-    assert replica["Condition"]["ArnLike"] == {
-        "aws:PrincipalArn": "arn:aws:iam::*:role/acme-logging-replication-*"
-    }
+def test_key_grants_nothing_to_replication_because_replicas_of_sse_s3_stay_sse_s3(log_archive):
+    policy = key_policy(log_archive)
+    assert "AllowOrgReplicaEncryption" not in policy
+    assert not any("replication" in json.dumps(s) for s in policy.values())
 
 
 def test_key_cannot_be_destroyed_or_repoliced_but_by_the_admin_role(log_archive):
@@ -287,23 +283,36 @@ def test_key_cannot_be_destroyed_or_repoliced_but_by_the_admin_role(log_archive)
 
 # ---- Firehose --------------------------------------------------------------------------------
 
+REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")
 
-def firehose_config(rendered):
-    stream = rendered.one("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream")
+
+def firehose_config(rendered, region: str = "us-east-1"):
+    stream = rendered.one(
+        "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream",
+        f"log-archive-firehose-{region}",
+    )
     return stream, stream.inputs["extendedS3Configuration"]
 
 
-def test_firehose_writes_cloudwatch_logs_into_the_central_bucket_from_the_home_region(log_archive):
-    stream, s3 = firehose_config(log_archive)
-    assert stream.inputs["region"] == "us-east-1" and stream.inputs["name"] == "acme-org-logs"
-    assert s3["bucketArn"] == f"arn:aws:s3:::{CENTRAL}"
-    assert s3["prefix"].startswith("CloudWatchLogs/")
-    assert s3["errorOutputPrefix"].startswith("FirehoseErrors/!{firehose:error-output-type}/")
-    assert s3["compressionFormat"] == "GZIP"
-    assert s3["kmsKeyArn"].startswith("arn:aws:kms:us-east-1:222222222222:key/")
+def test_one_firehose_per_enrolled_region_all_beside_the_central_bucket(log_archive):
+    streams = log_archive.of_type("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream")
+    assert sorted((s.inputs["name"], s.inputs["region"]) for s in streams) == sorted(
+        (f"acme-org-logs-{region}", "us-east-1") for region in REGIONS
+    )
+    for region in REGIONS:
+        _, s3 = firehose_config(log_archive, region)
+        assert s3["bucketArn"] == f"arn:aws:s3:::{CENTRAL}"
+        assert s3["prefix"] == (
+            f"CloudWatchLogs/!{{partitionKeyFromQuery:owner}}/{region}/!{{timestamp:yyyy/MM/dd}}/"
+        )
+        assert s3["errorOutputPrefix"] == (
+            f"FirehoseErrors/{region}/!{{firehose:error-output-type}}/!{{timestamp:yyyy/MM/dd}}/"
+        )
+        assert s3["compressionFormat"] == "GZIP"
+        assert s3["kmsKeyArn"].startswith("arn:aws:kms:us-east-1:222222222222:key/")
 
 
-def test_firehose_decompresses_and_partitions_by_owner_and_log_group_without_lambda(log_archive):
+def test_firehose_decompresses_and_partitions_by_account_only_without_lambda(log_archive):
     _, s3 = firehose_config(log_archive)
     processors = s3["processingConfiguration"]["processors"]
     assert [p["type"] for p in processors] == [
@@ -311,15 +320,14 @@ def test_firehose_decompresses_and_partitions_by_owner_and_log_group_without_lam
         "MetadataExtraction",
         "AppendDelimiterToRecord",
     ]
-    assert "Lambda" not in [p["type"] for p in processors]
     assert s3["dynamicPartitioningConfiguration"] == {"enabled": True}
-    assert "!{partitionKeyFromQuery:owner}/!{partitionKeyFromQuery:logGroup}/" in s3["prefix"]
+    assert "logGroup" not in s3["prefix"]
     params = {p["parameterName"]: p["parameterValue"] for p in processors[1]["parameters"]}
     assert params == {"MetadataExtractionQuery": PARTITION_QUERY, "JsonParsingEngine": "JQ-1.6"}
     assert s3["bufferingSize"] >= 64  # dynamic partitioning's minimum
 
 
-def test_partition_query_keeps_data_messages_apart_and_control_messages_out_of_the_way():
+def test_partition_query_keys_by_account_and_keeps_control_messages_out_of_the_way():
     query = jq.compile(PARTITION_QUERY)
     data = {
         "messageType": "DATA_MESSAGE",
@@ -332,49 +340,57 @@ def test_partition_query_keeps_data_messages_apart_and_control_messages_out_of_t
         "logGroup": "",
         "logEvents": [],
     }
-    assert query.input_value(data).first() == {
-        "owner": "333333333333",
-        "logGroup": "aws/rds/instance/db/postgresql",
-    }
-    # A control message has no log group: an empty partition key would fail the record.
-    assert query.input_value(control).first() == {"owner": "_control", "logGroup": "_control"}
+    # One partition per account: the log group stays inside the record.
+    assert query.input_value(data).first() == {"owner": "333333333333"}
+    # A control message would otherwise make a partition of CloudWatch Logs' own account.
+    assert query.input_value(control).first() == {"owner": "_control"}
 
 
-def test_firehose_logs_its_delivery_errors(log_archive):
-    _, s3 = firehose_config(log_archive)
-    assert s3["cloudwatchLoggingOptions"] == {
-        "enabled": True,
-        "logGroupName": "/aws/kinesisfirehose/acme-org-logs",
-        "logStreamName": "DestinationDelivery",
-    }
+def test_each_firehose_logs_its_delivery_errors_to_its_own_stream(log_archive):
+    for region in REGIONS:
+        _, s3 = firehose_config(log_archive, region)
+        assert s3["cloudwatchLoggingOptions"] == {
+            "enabled": True,
+            "logGroupName": "/aws/kinesisfirehose/acme-org-logs",
+            "logStreamName": f"DestinationDelivery-{region}",
+        }
+    streams = log_archive.of_type("aws:cloudwatch/logStream:LogStream")
+    assert sorted(s.inputs["name"] for s in streams) == sorted(
+        f"DestinationDelivery-{region}" for region in REGIONS
+    )
 
 
 # ---- CloudWatch Logs destinations ------------------------------------------------------------
 
 
-def test_one_destination_per_enrolled_region_targets_the_one_firehose(log_archive):
+def test_each_regions_destination_targets_that_regions_firehose(log_archive):
     destinations = log_archive.of_type("aws:cloudwatch/logDestination:LogDestination")
-    assert sorted(d.inputs["region"] for d in destinations) == [
-        "ap-southeast-2",
-        "eu-west-1",
-        "us-east-1",
-    ]
-    firehose_arn = "arn:aws:firehose:us-east-1:222222222222:deliverystream/acme-org-logs"
-    assert {d.inputs["targetArn"] for d in destinations} == {firehose_arn}
+    assert sorted((d.inputs["region"], d.inputs["targetArn"]) for d in destinations) == sorted(
+        (r, f"arn:aws:firehose:us-east-1:222222222222:deliverystream/acme-org-logs-{r}")
+        for r in REGIONS
+    )
     assert {d.inputs["name"] for d in destinations} == {"acme-org-logs"}
     assert log_archive.outputs["destinationArns"] == {
-        r: f"arn:aws:logs:{r}:222222222222:destination:acme-org-logs"
-        for r in ("us-east-1", "eu-west-1", "ap-southeast-2")
+        r: f"arn:aws:logs:{r}:222222222222:destination:acme-org-logs" for r in REGIONS
     }
 
 
 def test_destination_policies_allow_subscriptions_only_from_the_org(log_archive):
     for policy in log_archive.of_type("aws:cloudwatch/logDestinationPolicy:LogDestinationPolicy"):
         region = policy.inputs["region"]
-        (allow,) = policy_doc(policy, "accessPolicy")["Statement"]
-        assert set(allow["Action"]) == {"logs:PutSubscriptionFilter", "logs:PutAccountPolicy"}
-        assert allow["Resource"] == f"arn:aws:logs:{region}:222222222222:destination:acme-org-logs"
-        assert allow["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": ORG_ID}}
+        assert policy_doc(policy, "accessPolicy") == {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AllowOrgSubscriptions",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "*"},
+                    "Action": ["logs:PutSubscriptionFilter", "logs:PutAccountPolicy"],
+                    "Resource": f"arn:aws:logs:{region}:222222222222:destination:acme-org-logs",
+                    "Condition": {"StringEquals": {"aws:PrincipalOrgID": ORG_ID}},
+                }
+            ],
+        }
 
 
 # ---- IAM roles -----------------------------------------------------------------------------
@@ -398,12 +414,23 @@ def test_firehose_role_is_trusted_only_for_this_account(log_archive):
 def test_destination_role_is_assumable_by_logs_of_the_enrolled_regions_only(log_archive):
     role = log_archive.one("aws:iam/role:Role", "log-archive-destination-role")
     (trust,) = policy_doc(role, "assumeRolePolicy")["Statement"]
-    assert trust["Principal"] == {"Service": "logs.amazonaws.com"}
-    assert trust["Condition"]["StringLike"]["aws:SourceArn"] == [
-        "arn:aws:logs:us-east-1:*:*",
-        "arn:aws:logs:eu-west-1:*:*",
-        "arn:aws:logs:ap-southeast-2:*:*",
-    ]
+    assert trust == {
+        "Sid": "TrustedService",
+        "Effect": "Allow",
+        "Principal": {"Service": "logs.amazonaws.com"},
+        "Action": "sts:AssumeRole",
+        "Condition": {
+            "StringLike": {
+                "aws:SourceArn": [
+                    "arn:aws:logs:us-east-1:*:*",
+                    "arn:aws:logs:eu-west-1:*:*",
+                    "arn:aws:logs:ap-southeast-2:*:*",
+                ]
+            },
+            # Without it, any account's CloudWatch Logs could assume the role.
+            "StringEquals": {"aws:SourceOrgID": ORG_ID},
+        },
+    }
 
 
 def test_role_policies_are_least_privilege(log_archive):
@@ -415,7 +442,17 @@ def test_role_policies_are_least_privilege(log_archive):
     delivery = policy_doc(
         log_archive.one("aws:iam/rolePolicy:RolePolicy", "log-archive-destination-delivery")
     )
-    assert delivery["Statement"][0]["Action"] == ["firehose:PutRecord", "firehose:PutRecordBatch"]
+    assert delivery["Statement"] == [
+        {
+            "Sid": "PutIntoCentralFirehose",
+            "Effect": "Allow",
+            "Action": ["firehose:PutRecord", "firehose:PutRecordBatch"],
+            "Resource": [
+                f"arn:aws:firehose:us-east-1:222222222222:deliverystream/acme-org-logs-{r}"
+                for r in REGIONS
+            ],
+        }
+    ]
     firehose = statements(
         policy_doc(
             log_archive.one("aws:iam/rolePolicy:RolePolicy", "log-archive-firehose-delivery")
@@ -430,39 +467,55 @@ def test_role_policies_are_least_privilege(log_archive):
 # ---- alerts --------------------------------------------------------------------------------
 
 
-def test_central_bus_accepts_events_from_the_org_only(log_archive):
-    (allow,) = policy_doc(log_archive.one("aws:cloudwatch/eventBusPolicy:EventBusPolicy"))[
-        "Statement"
-    ]
-    assert allow["Action"] == "events:PutEvents"
-    assert (
-        allow["Resource"]
-        == "arn:aws:events:us-east-1:222222222222:event-bus/acme-org-logging-alerts"
-    )
-    assert allow["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": ORG_ID}}
+def test_central_bus_accepts_events_only_from_the_orgs_forwarder_roles(log_archive):
+    assert policy_doc(log_archive.one("aws:cloudwatch/eventBusPolicy:EventBusPolicy")) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AllowOrgForwardersPutEvents",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": "events:PutEvents",
+                "Resource": "arn:aws:events:us-east-1:222222222222:event-bus/acme-org-logging-alerts",
+                "Condition": {
+                    "StringEquals": {"aws:PrincipalOrgID": ORG_ID},
+                    "ArnLike": {
+                        "aws:PrincipalArn": "arn:aws:iam::*:role/acme-logging-alert-forwarder-*"
+                    },
+                },
+            }
+        ],
+    }
 
 
-def test_a_rule_on_the_bus_sends_replication_changes_to_the_topic(log_archive):
-    import json
+CENTRAL_RULE_ARN = (
+    "arn:aws:events:us-east-1:222222222222:rule/acme-org-logging-alerts/acme-logging-alerts"
+)
+ARCHIVE_RULE_ARN = "arn:aws:events:us-east-1:222222222222:rule/acme-logging-archive-detection"
 
-    rule = log_archive.one("aws:cloudwatch/eventRule:EventRule")
+
+def test_a_rule_on_the_bus_sends_everything_forwarded_to_the_topic(log_archive):
+    rule = log_archive.one("aws:cloudwatch/eventRule:EventRule", "log-archive-alert-rule")
     assert rule.inputs["eventBusName"] == "acme-org-logging-alerts"
-    pattern = json.loads(rule.inputs["eventPattern"])
-    assert pattern["source"] == ["aws.s3"]
-    assert {"PutBucketReplication", "DeleteBucketReplication"} <= set(
-        pattern["detail"]["eventName"]
-    )
-    target = log_archive.one("aws:cloudwatch/eventTarget:EventTarget")
+    alternatives = json.loads(rule.inputs["eventPattern"])["$or"]
+    assert {(a["source"][0], tuple(a["detail-type"])) for a in alternatives} == {
+        ("aws.s3", ("AWS API Call via CloudTrail",)),
+        ("aws.logs", ("AWS API Call via CloudTrail",)),
+        ("aws.cloudtrail", ("AWS API Call via CloudTrail",)),
+        ("aws.cloudwatch", ("CloudWatch Alarm State Change",)),
+    }
+    target = log_archive.one("aws:cloudwatch/eventTarget:EventTarget", "log-archive-alert-target")
     topic = log_archive.one("aws:sns/topic:Topic")
     assert target.inputs["arn"] == "arn:aws:sns:us-east-1:222222222222:acme-org-logging-alerts"
     assert topic.inputs["kmsMasterKeyId"].startswith("arn:aws:kms:")
     (publish, _) = policy_doc(log_archive.one("aws:sns/topicPolicy:TopicPolicy"))["Statement"]
-    assert publish["Principal"] == {"Service": "events.amazonaws.com"}
-    assert publish["Condition"] == {
-        "ArnEquals": {
-            "aws:SourceArn": "arn:aws:events:us-east-1:222222222222:rule/acme-org-logging-alerts/"
-            "acme-logging-replication-change"
-        }
+    assert publish == {
+        "Sid": "AllowAlertRulePublish",
+        "Effect": "Allow",
+        "Principal": {"Service": "events.amazonaws.com"},
+        "Action": "sns:Publish",
+        "Resource": "arn:aws:sns:us-east-1:222222222222:acme-org-logging-alerts",
+        "Condition": {"ArnEquals": {"aws:SourceArn": [CENTRAL_RULE_ARN, ARCHIVE_RULE_ARN]}},
     }
 
 
@@ -490,7 +543,7 @@ def test_exports(log_archive):
         "centralBucketArn",
         "accessLogBucketName",
         "kmsKeyArn",
-        "firehoseArn",
+        "firehoseArns",
         "destinationArns",
         "alertBusArn",
         "alertTopicArn",

@@ -40,13 +40,22 @@ def test_every_iam_cwl_and_other_name_is_valid(prefix, region):
         naming.replication_role_name(prefix, region),
         naming.subscription_role_name(prefix, region),
         naming.alert_forwarder_role_name(prefix, region),
+        naming.alert_forwarder_role_name(prefix, "trail"),
+        naming.reader_role_name(prefix),
     ]
     assert all(naming.is_valid_iam_role_name(role) for role in roles), roles
     assert naming.is_valid_trail_name(naming.trail_name(prefix))
-    assert naming.is_valid_firehose_name(naming.firehose_name(prefix))
+    assert naming.is_valid_firehose_name(naming.firehose_name(prefix, region))
     assert naming.is_valid_destination_name(naming.destination_name(prefix))
     assert naming.is_valid_event_bus_name(naming.alert_bus_name(prefix))
-    assert naming.is_valid_event_rule_name(naming.alert_rule_name(prefix))
+    rules = [
+        naming.alert_rule_name(prefix),
+        naming.detection_rule_name(prefix),
+        naming.trail_detection_rule_name(prefix),
+        naming.archive_detection_rule_name(prefix),
+    ]
+    assert all(naming.is_valid_event_rule_name(rule) for rule in rules), rules
+    assert naming.is_valid_alarm_name(naming.replication_alarm_name(prefix))
     assert naming.is_valid_sns_topic_name(naming.alert_topic_name(prefix))
     assert naming.is_valid_kms_alias(naming.key_alias(prefix))
     assert all(naming.is_valid_log_group_name(g) for g in naming.archive_own_log_groups(prefix))
@@ -126,9 +135,13 @@ def test_design_names():
         "AWSLogs/o-a1b2c3d4e5/",
         "AWSLogs/111111111111/",
     )
-    assert naming.CLOUDWATCH_LOGS_OBJECT_PREFIX.startswith(
-        "CloudWatchLogs/!{partitionKeyFromQuery:owner}/!{partitionKeyFromQuery:logGroup}/"
+    assert naming.cloudwatch_logs_object_prefix("eu-west-1") == (
+        "CloudWatchLogs/!{partitionKeyFromQuery:owner}/eu-west-1/!{timestamp:yyyy/MM/dd}/"
     )
+    assert naming.cloudwatch_logs_prefix("333333333333", "eu-west-1") == (
+        "CloudWatchLogs/333333333333/eu-west-1/"
+    )
+    assert naming.firehose_name("acme", "eu-west-1") == "acme-org-logs-eu-west-1"
 
 
 def test_no_arn_is_hard_coded_to_the_aws_partition():

@@ -94,15 +94,15 @@ def test_log_archive_outputs(mocked_runtime):
         bucket_name, bucket_arn, firehose_arn, destination = values
         assert bucket_name == f"acme-org-logs-{LOG_ARCHIVE}-us-east-1"
         assert bucket_arn == f"arn:aws:s3:::{bucket_name}"
-        assert (
-            firehose_arn == f"arn:aws:firehose:us-east-1:{LOG_ARCHIVE}:deliverystream/acme-org-logs"
+        assert firehose_arn == (
+            f"arn:aws:firehose:us-east-1:{LOG_ARCHIVE}:deliverystream/acme-org-logs-eu-west-1"
         )
         assert destination == f"arn:aws:logs:eu-west-1:{LOG_ARCHIVE}:destination:acme-org-logs"
 
     return pulumi.Output.all(
         archive.central_bucket_name,
         archive.central_bucket_arn,
-        archive.firehose_arn,
+        archive.firehose_arns["eu-west-1"],
         archive.destination_arns["eu-west-1"],
     ).apply(check)
 

@@ -19,32 +19,40 @@ def planned(role: str, account: str, **overrides) -> PlannedStack:
 
 def test_member_accounts_are_reached_as_the_admin_role_by_default():
     stack = planned("source", MEMBER)
-    (assumed,) = assume_role_config(stack, None, MANAGEMENT)
+    (assumed,) = assume_role_config(stack, None)
     assert assumed["roleArn"] == f"arn:aws:iam::{MEMBER}:role/OrgLoggingAdmin"
     assert assumed["sessionName"].startswith("org-logging-")
 
 
-def test_the_management_account_uses_the_callers_credentials():
-    assert assume_role_config(planned("management", MANAGEMENT), None, MANAGEMENT) is None
+def test_the_management_stack_uses_the_callers_credentials():
+    assert assume_role_config(planned("management", MANAGEMENT), None) is None
+
+
+def test_the_management_accounts_source_stacks_run_as_the_admin_role_too():
+    """Its log bucket's policy denies configuration changes to all but the admin role: run
+    with the caller's credentials, the stack would lock itself out (only root could undo it)."""
+    stack = planned("source", MANAGEMENT, accountId=MANAGEMENT)
+    (assumed,) = assume_role_config(stack, None)
+    assert assumed["roleArn"] == f"arn:aws:iam::{MANAGEMENT}:role/OrgLoggingAdmin"
 
 
 def test_an_explicit_role_name_wins_and_empty_disables_assuming():
     stack = planned("log-archive", LOG_ARCHIVE)
-    (assumed,) = assume_role_config(stack, "Deployer", MANAGEMENT)
+    (assumed,) = assume_role_config(stack, "Deployer")
     assert assumed["roleArn"] == f"arn:aws:iam::{LOG_ARCHIVE}:role/Deployer"
-    assert assume_role_config(stack, "", MANAGEMENT) is None
+    assert assume_role_config(stack, "") is None
 
 
 def test_govcloud_role_arns_use_the_govcloud_partition():
     stack = PlannedStack(
         "s", "source", MEMBER, "us-gov-west-1", stack_config("source", "aws-us-gov")
     )
-    (assumed,) = assume_role_config(stack, None, MANAGEMENT)
+    (assumed,) = assume_role_config(stack, None)
     assert assumed["roleArn"].startswith("arn:aws-us-gov:iam::")
 
 
 def test_generated_config_goes_to_the_state_dir_and_keeps_the_secrets_salt(tmp_path):
-    runner = AutomationRunner(state_dir=tmp_path, management_account_id=MANAGEMENT)
+    runner = AutomationRunner(state_dir=tmp_path)
     stack = planned("source", MEMBER)
     path = runner.config_file(stack)
     path.parent.mkdir(parents=True)
@@ -59,7 +67,7 @@ def test_generated_config_goes_to_the_state_dir_and_keeps_the_secrets_salt(tmp_p
 
 
 def test_account_ids_with_a_leading_zero_survive_pulumis_yaml_reader(tmp_path):
-    runner = AutomationRunner(state_dir=tmp_path, management_account_id=MANAGEMENT)
+    runner = AutomationRunner(state_dir=tmp_path)
     stack = PlannedStack(
         "s", "source", "040449051105", "us-east-1", {"org-logging:accountId": "040449051105"}
     )
@@ -105,7 +113,7 @@ def test_a_lock_left_by_a_dead_process_of_this_host_is_stale():
 
 
 def test_the_workspace_runs_this_project_with_stack_settings_in_the_state_dir(tmp_path):
-    runner = AutomationRunner(state_dir=tmp_path, management_account_id=MANAGEMENT)
+    runner = AutomationRunner(state_dir=tmp_path)
     runner._write_workspace_project()
     project = yaml.safe_load((tmp_path / "workspace" / "Pulumi.yaml").read_text())
     assert project["name"] == "org-logging"

@@ -53,6 +53,8 @@ def test_the_config_keys_are_exactly_those_of_the_design():
         "scpTargets",
         "cloudFrontLegacyLogging",  # issue 3: opt-in ACLs for legacy CloudFront logging
         "replicationTimeControl",  # DESIGN §5: RTC/metrics optional
+        "memberAccountIds",  # the plan's enrolled accounts (aws-cn destination policies)
+        "firehosePartitionQuota",  # active partitions per region's stream
     }
 
 

@@ -201,9 +201,9 @@ def test_replicas_go_to_the_central_bucket_and_account_owned_by_the_destination(
     assert destination["bucket"] == f"arn:aws:s3:::{CENTRAL}"
     assert destination["account"] == LOG_ARCHIVE
     assert destination["accessControlTranslation"] == {"owner": "Destination"}
-    assert destination["encryptionConfiguration"] == {
-        "replicaKmsKeyId": f"arn:aws:kms:us-east-1:{LOG_ARCHIVE}:alias/acme-org-logs"
-    }
+    # S3 ignores a replica key for SSE-S3 sources: a key here would only mislead.
+    assert "encryptionConfiguration" not in destination
+    assert "sourceSelectionCriteria" not in rule
 
 
 def test_replication_time_control_is_optional(member):
@@ -246,20 +246,12 @@ def test_replication_role_has_only_what_replication_needs(member):
         "s3:ReplicateTags",
         "s3:ObjectOwnerOverrideToBucketOwner",
         "s3:GetBucketVersioning",
-        "kms:Encrypt",
-        "kms:GenerateDataKey",
-        "kms:Decrypt",
     }
     # Nothing may land outside the account's own prefix of the archive, and nothing is deleted.
     assert (
         policy["ReplicateIntoOwnPrefix"]["Resource"] == f"arn:aws:s3:::{CENTRAL}/AWSLogs/{MEMBER}/*"
     )
     assert "s3:ReplicateDelete" not in actions
-    key = policy["EncryptReplicasWithCentralKey"]
-    assert key["Resource"] == f"arn:aws:kms:us-east-1:{LOG_ARCHIVE}:key/*"
-    assert key["Condition"]["ForAnyValue:StringEquals"] == {
-        "kms:ResourceAliases": "alias/acme-org-logs"
-    }
 
 
 def test_same_account_replication_in_the_log_archive_has_no_owner_override():
@@ -330,16 +322,57 @@ def test_too_many_exclusions_are_refused_before_deploying():
 # ---- replication-change detection ------------------------------------------------------------
 
 
-def test_detection_rule_covers_replication_changes_and_the_log_buckets_policy(member):
+API_CALL = "AWS API Call via CloudTrail"
+
+
+def test_detection_rule_covers_replication_bucket_account_policy_and_alarm_changes(member):
     rule = member.one("aws:cloudwatch/eventRule:EventRule")
-    assert rule.inputs["name"] == "acme-logging-replication-change"
-    pattern = json.loads(rule.inputs["eventPattern"])
-    assert pattern["detail-type"] == ["AWS API Call via CloudTrail"]
-    replication_names, policy_clause = pattern["detail"]["$or"]
-    assert replication_names == {"eventName": ["PutBucketReplication", "DeleteBucketReplication"]}
-    assert policy_clause == {
-        "eventName": ["PutBucketPolicy", "DeleteBucketPolicy"],
-        "requestParameters": {"bucketName": [BUCKET]},
+    assert rule.inputs["name"] == "acme-logging-detection"
+    assert json.loads(rule.inputs["eventPattern"]) == {
+        "$or": [
+            {
+                "source": ["aws.s3"],
+                "detail-type": [API_CALL],
+                "detail": {
+                    "eventSource": ["s3.amazonaws.com"],
+                    "eventName": ["PutBucketReplication", "DeleteBucketReplication"],
+                },
+            },
+            {
+                "source": ["aws.s3"],
+                "detail-type": [API_CALL],
+                "detail": {
+                    "eventSource": ["s3.amazonaws.com"],
+                    "eventName": [
+                        "PutBucketPolicy",
+                        "DeleteBucketPolicy",
+                        "PutBucketLifecycle",
+                        "DeleteBucketLifecycle",
+                        "PutBucketVersioning",
+                        "PutBucketEncryption",
+                        "DeleteBucketEncryption",
+                        "PutObjectLockConfiguration",
+                        "PutBucketOwnershipControls",
+                        "PutBucketPublicAccessBlock",
+                        "DeleteBucketPublicAccessBlock",
+                    ],
+                    "requestParameters": {"bucketName": [BUCKET]},
+                },
+            },
+            {
+                "source": ["aws.logs"],
+                "detail-type": [API_CALL],
+                "detail": {
+                    "eventSource": ["logs.amazonaws.com"],
+                    "eventName": ["PutAccountPolicy", "DeleteAccountPolicy"],
+                },
+            },
+            {
+                "source": ["aws.cloudwatch"],
+                "detail-type": ["CloudWatch Alarm State Change"],
+                "detail": {"alarmName": [{"prefix": "acme-logging-"}]},
+            },
+        ]
     }
 
 
@@ -352,7 +385,7 @@ def test_detection_forwards_to_the_central_bus_with_a_role(member):
     role = member.one("aws:iam/role:Role", f"{NAME}-alert-forwarder-role")
     (trust,) = policy_doc(role, "assumeRolePolicy")["Statement"]
     assert trust["Condition"]["ArnEquals"] == {
-        "aws:SourceArn": f"arn:aws:events:{REGION}:{MEMBER}:rule/acme-logging-replication-change"
+        "aws:SourceArn": f"arn:aws:events:{REGION}:{MEMBER}:rule/acme-logging-detection"
     }
     (forward,) = policy_doc(member.one("aws:iam/rolePolicy:RolePolicy", f"{NAME}-alert-forwarder"))[
         "Statement"

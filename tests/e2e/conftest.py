@@ -70,5 +70,6 @@ def demo_plan(emulated_org: Any) -> Any:
         org = discover(
             organizations_client(emulator.endpoint_url, region="us-east-1"),
             tag_key=settings.exclude.opt_out_tag,
+            regions=settings.regions,
         )
     return build_plan(settings, org)

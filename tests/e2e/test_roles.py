@@ -30,8 +30,7 @@ def project(tmp_path_factory, engine_env):
 def test_each_role_previews_with_the_pack_and_deploys(project, engine_env, demo_plan, role):
     stack = first_of(demo_plan, role)
     config = dict(stack.config)
-    management = str(config["org-logging:managementAccountId"])
-    assume = assume_role_config(stack, None, management)
+    assume = assume_role_config(stack, None)
     if assume:
         config["aws:assumeRoles"] = assume
     write_stack_config(project, stack.name, config)
