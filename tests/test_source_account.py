@@ -319,7 +319,7 @@ def test_too_many_exclusions_are_refused_before_deploying():
         source(logGroupExclusions=names)
 
 
-# ---- replication-change detection ------------------------------------------------------------
+# ---- detection --------------------------------------------------------------------------------
 
 
 API_CALL = "AWS API Call via CloudTrail"
