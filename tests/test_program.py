@@ -58,9 +58,11 @@ def test_the_example_stacks_render(stack):
     assert len([r for r in rendered.resources if r.custom]) > 3
 
 
-def test_the_example_log_archive_uses_object_lock_and_emails():
+def test_the_example_log_archive_subscribes_emails_and_leaves_the_lock_opt_in():
     rendered = render_config(example_stack_config("log-archive"), "log-archive")
-    assert rendered.of_type("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")
+    assert (
+        rendered.of_type("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration") == []
+    )
     assert rendered.of_type("aws:sns/topicSubscription:TopicSubscription")
 
 
