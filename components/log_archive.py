@@ -9,14 +9,31 @@ in the organization.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
-from components import documents, naming
+from components import naming
 from components.buckets import HardenedBucket, kept, lifecycle_rules
+from components.documents.alerts import (
+    alert_bus_policy,
+    alert_topic_policy,
+    archive_detection_pattern,
+    central_alert_pattern,
+)
+from components.documents.buckets import access_log_bucket_policy, central_bucket_policy
+from components.documents.delivery import (
+    destination_access_policy,
+    destination_delivery_policy,
+    destination_trust_policy,
+    firehose_delivery_policy,
+    firehose_trust_policy,
+)
+from components.documents.key import central_key_policy
+from components.outputs import as_dict
 from components.roles import service_role
-from components.settings import Settings
+from components.settings import DEFAULT_FIREHOSE_PARTITION_QUOTA, ObjectLock, Settings
 
 # Firehose: decompress CWL records, partition by .owner (the sending account) with jq (no
 # Lambda in the path), and give control messages their own partition instead of failing the
@@ -31,9 +48,43 @@ FIREHOSE_BUFFER_MB = 64
 FIREHOSE_BUFFER_SECONDS = 300
 
 
-class LogArchive(pulumi.ComponentResource):
-    """Everything in the log-archive account that receives and keeps the organization's logs."""
+@dataclass(frozen=True)
+class LogArchiveArgs:
+    """What the log-archive stack uses of the settings."""
 
+    name_prefix: str
+    org_id: str
+    management_account_id: str
+    account_id: str  # the log-archive account
+    home_region: str
+    regions: tuple[str, ...]
+    admin_role_name: str
+    retention_days: int
+    object_lock: ObjectLock | None = None
+    alert_emails: tuple[str, ...] = ()
+    member_account_ids: tuple[str, ...] | None = None
+    firehose_partition_quota: int = DEFAULT_FIREHOSE_PARTITION_QUOTA
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> LogArchiveArgs:
+        return cls(
+            name_prefix=s.name_prefix,
+            org_id=s.org_id,
+            management_account_id=s.management_account_id,
+            account_id=s.log_archive_account_id,
+            home_region=s.home_region,
+            regions=s.regions,
+            admin_role_name=s.admin_role_name,
+            retention_days=s.retention_days,
+            object_lock=s.object_lock,
+            alert_emails=s.alert_emails,
+            member_account_ids=s.member_account_ids,
+            firehose_partition_quota=s.firehose_partition_quota,
+        )
+
+
+@dataclass(frozen=True)
+class LogArchiveOutputs:
     central_bucket_name: pulumi.Output[str]
     central_bucket_arn: pulumi.Output[str]
     access_log_bucket_name: pulumi.Output[str]
@@ -42,29 +93,72 @@ class LogArchive(pulumi.ComponentResource):
     destination_arns: dict[str, pulumi.Output[str]]
     alert_bus_arn: pulumi.Output[str]
     alert_topic_arn: pulumi.Output[str]
+    # Never subscribed: their own records would loop through the destination (recursion).
     excluded_log_groups: list[str]
 
+
+class LogArchive(pulumi.ComponentResource):
+    """Everything in the log-archive account that receives and keeps the organization's logs."""
+
+    outputs: LogArchiveOutputs
+
     def __init__(
-        self, name: str, args: Settings, opts: pulumi.ResourceOptions | None = None
+        self, name: str, args: LogArchiveArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("org-logging:log_archive:LogArchive", name, None, opts)
-        self._name, self._settings = name, args
-        s = args
+        self._name, self._args = name, args
         self._home, self._account, self._prefix = (
-            s.home_region,
-            s.log_archive_account_id,
-            s.name_prefix,
+            args.home_region,
+            args.account_id,
+            args.name_prefix,
         )
         self._bucket = naming.central_bucket_name(self._prefix, self._account, self._home)
         self._access_bucket = naming.central_access_log_bucket_name(
             self._prefix, self._account, self._home
         )
-        self._admin_role_arn = naming.iam_role_arn(self._home, self._account, s.admin_role_name)
-        self._trail_arn = naming.cloudtrail_trail_arn(
-            self._home, s.management_account_id, naming.trail_name(self._prefix)
+        self._admin_role_arn = naming.iam_role_arn(self._home, self._account, args.admin_role_name)
+        self._warn_about_partitions()
+
+        access_log_bucket, access_log_policy = self._access_log_bucket()
+        firehose_role = aws.iam.Role(
+            f"{name}-firehose-role",
+            name=naming.firehose_role_name(self._prefix),
+            assume_role_policy=json.dumps(firehose_trust_policy(self._account)),
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        self._alert_bus = naming.alert_bus_name(self._prefix)
-        self._rule_arns = [
+        key = self._key(firehose_role)
+        central_bucket = self._central_bucket(key, access_log_bucket, access_log_policy)
+        firehoses = self._firehoses(key, firehose_role, central_bucket)
+        destination_arns = self._destinations(firehoses)
+        bus, topic = self._alerts(key)
+        self.outputs = LogArchiveOutputs(
+            central_bucket_name=central_bucket.bucket,
+            central_bucket_arn=central_bucket.arn,
+            access_log_bucket_name=access_log_bucket.bucket,
+            kms_key_arn=key.arn,
+            firehose_arns={region: stream.arn for region, stream in firehoses.items()},
+            destination_arns=destination_arns,
+            alert_bus_arn=bus.arn,
+            alert_topic_arn=topic.arn,
+            excluded_log_groups=naming.archive_own_log_groups(self._prefix),
+        )
+        self.register_outputs(as_dict(self.outputs))
+
+    @property
+    def _trail_arn(self) -> str:
+        args = self._args
+        return naming.cloudtrail_trail_arn(
+            self._home, args.management_account_id, naming.trail_name(self._prefix)
+        )
+
+    @property
+    def _alert_bus(self) -> str:
+        return naming.alert_bus_name(self._prefix)
+
+    @property
+    def _rule_arns(self) -> list[str]:
+        """The rules that publish to the alert topic: the central bus'args, and the archive's."""
+        return [
             naming.events_rule_arn(
                 self._home, self._account, naming.alert_rule_name(self._prefix), self._alert_bus
             ),
@@ -72,43 +166,6 @@ class LogArchive(pulumi.ComponentResource):
                 self._home, self._account, naming.archive_detection_rule_name(self._prefix)
             ),
         ]
-        self._warn_about_partitions()
-
-        access_log_bucket, access_log_policy = self._access_log_bucket()
-        firehose_role = aws.iam.Role(
-            f"{name}-firehose-role",
-            name=naming.firehose_role_name(self._prefix),
-            assume_role_policy=json.dumps(documents.firehose_trust_policy(self._account)),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        key = self._key(firehose_role)
-        central_bucket = self._central_bucket(key, access_log_bucket, access_log_policy)
-        firehoses = self._firehoses(key, firehose_role, central_bucket)
-        self.destination_arns = self._destinations(firehoses)
-        bus, topic = self._alerts(key)
-
-        self.central_bucket_name = central_bucket.bucket
-        self.central_bucket_arn = central_bucket.arn
-        self.access_log_bucket_name = access_log_bucket.bucket
-        self.kms_key_arn = key.arn
-        self.firehose_arns = {region: stream.arn for region, stream in firehoses.items()}
-        self.alert_bus_arn = bus.arn
-        self.alert_topic_arn = topic.arn
-        # Never subscribed: their own records would loop through the destination (recursion).
-        self.excluded_log_groups = naming.archive_own_log_groups(self._prefix)
-        self.register_outputs(
-            {
-                "central_bucket_name": self.central_bucket_name,
-                "central_bucket_arn": self.central_bucket_arn,
-                "access_log_bucket_name": self.access_log_bucket_name,
-                "kms_key_arn": self.kms_key_arn,
-                "firehose_arns": self.firehose_arns,
-                "destination_arns": self.destination_arns,
-                "alert_bus_arn": self.alert_bus_arn,
-                "alert_topic_arn": self.alert_topic_arn,
-                "excluded_log_groups": self.excluded_log_groups,
-            }
-        )
 
     def _child(self, **kwargs: object) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, **kwargs)  # type: ignore[arg-type]
@@ -116,8 +173,8 @@ class LogArchive(pulumi.ComponentResource):
     def _warn_about_partitions(self) -> None:
         """Each sending account is one active partition of its region's stream (plus one for
         control messages); past the quota, records go to FirehoseErrors/ unpartitioned."""
-        members = self._settings.member_account_ids
-        quota = self._settings.firehose_partition_quota
+        members = self._args.member_account_ids
+        quota = self._args.firehose_partition_quota
         if members is not None and len(members) + 1 > quota:
             pulumi.log.warn(
                 f"{len(members)} enrolled accounts need {len(members) + 1} active partitions per "
@@ -128,7 +185,7 @@ class LogArchive(pulumi.ComponentResource):
     # ---- access-log bucket: SSE-S3 and never locked, or S3 cannot deliver access logs --------
 
     def _access_log_bucket(self) -> tuple[aws.s3.Bucket, aws.s3.BucketPolicy]:
-        s, name, home = self._settings, self._name, self._home
+        args, name, home = self._args, self._name, self._home
         bucket = aws.s3.Bucket(
             f"{name}-access-logs", bucket=self._access_bucket, region=home, opts=kept(self)
         )
@@ -138,10 +195,10 @@ class LogArchive(pulumi.ComponentResource):
             bucket,
             region=home,
             sse={"sse_algorithm": "AES256"},
-            lifecycle=lifecycle_rules(s.retention_days, transitions=False),
+            lifecycle=lifecycle_rules(args.retention_days, transitions=False),
         )
         policy = hardened.seal(
-            documents.access_log_bucket_policy(
+            access_log_bucket_policy(
                 region=home,
                 bucket=self._access_bucket,
                 source_bucket=self._bucket,
@@ -154,7 +211,7 @@ class LogArchive(pulumi.ComponentResource):
     # ---- the key: the central bucket, the trail, Firehose and the alert topic -----------------
 
     def _key(self, firehose_role: aws.iam.Role) -> aws.kms.Key:
-        s, home = self._settings, self._home
+        args, home = self._args, self._home
         key = aws.kms.Key(
             f"{self._name}-key",
             description=f"org-logging: encrypts {self._bucket} and the alert topic",
@@ -163,10 +220,10 @@ class LogArchive(pulumi.ComponentResource):
             region=home,
             policy=firehose_role.arn.apply(
                 lambda role_arn: json.dumps(
-                    documents.central_key_policy(
+                    central_key_policy(
                         region=home,
                         account=self._account,
-                        management_account=s.management_account_id,
+                        management_account=args.management_account_id,
                         trail_arn=self._trail_arn,
                         bucket=self._bucket,
                         firehose_role_arn=role_arn,
@@ -194,11 +251,11 @@ class LogArchive(pulumi.ComponentResource):
         access_log_bucket: aws.s3.Bucket,
         access_log_policy: aws.s3.BucketPolicy,
     ) -> aws.s3.Bucket:
-        s, name, home = self._settings, self._name, self._home
+        args, name, home = self._args, self._name, self._home
         bucket = aws.s3.Bucket(
             f"{name}-central",
             bucket=self._bucket,
-            object_lock_enabled=True if s.object_lock else None,
+            object_lock_enabled=True if args.object_lock else None,
             region=home,
             opts=kept(self),
         )
@@ -208,7 +265,7 @@ class LogArchive(pulumi.ComponentResource):
             bucket,
             region=home,
             sse={"sse_algorithm": "aws:kms", "kms_master_key_id": key.arn},
-            lifecycle=lifecycle_rules(s.retention_days),
+            lifecycle=lifecycle_rules(args.retention_days),
         )
         # CIS AWS Foundations 3.4: server access logging on the CloudTrail bucket.
         hardened.add(
@@ -222,15 +279,15 @@ class LogArchive(pulumi.ComponentResource):
                 opts=kept(self, depends_on=[access_log_policy]),
             )
         )
-        if s.object_lock:
+        if args.object_lock:
             hardened.add(
                 aws.s3.BucketObjectLockConfiguration(
                     f"{name}-central-object-lock",
                     bucket=bucket.id,
                     rule={
                         "default_retention": {
-                            "mode": s.object_lock.mode,
-                            "days": s.object_lock.days,
+                            "mode": args.object_lock.mode,
+                            "days": args.object_lock.days,
                         }
                     },
                     region=home,
@@ -238,11 +295,11 @@ class LogArchive(pulumi.ComponentResource):
                 )
             )
         hardened.seal(
-            documents.central_bucket_policy(
+            central_bucket_policy(
                 region=home,
                 bucket=self._bucket,
-                org_id=s.org_id,
-                management_account=s.management_account_id,
+                org_id=args.org_id,
+                management_account=args.management_account_id,
                 trail_arn=self._trail_arn,
                 admin_role_arn=self._admin_role_arn,
                 firehose_role_arn=naming.iam_role_arn(
@@ -282,7 +339,7 @@ class LogArchive(pulumi.ComponentResource):
             role=role.id,
             policy=key.arn.apply(
                 lambda key_arn: json.dumps(
-                    documents.firehose_delivery_policy(
+                    firehose_delivery_policy(
                         region=home,
                         bucket=self._bucket,
                         key_arn=key_arn,
@@ -295,7 +352,7 @@ class LogArchive(pulumi.ComponentResource):
             opts=self._child(),
         )
         streams = {}
-        for region in self._settings.regions:
+        for region in self._args.regions:
             log_stream = aws.cloudwatch.LogStream(
                 f"{name}-firehose-errors-{region}",
                 name=naming.firehose_log_stream(region),
@@ -325,24 +382,24 @@ class LogArchive(pulumi.ComponentResource):
     def _destinations(
         self, streams: dict[str, aws.kinesis.FirehoseDeliveryStream]
     ) -> dict[str, pulumi.Output[str]]:
-        s, name, home, prefix = self._settings, self._name, self._home, self._prefix
+        args, name, home, prefix = self._args, self._name, self._home, self._prefix
         role, role_policy = service_role(
             self,
             f"{name}-destination",
             name=naming.destination_role_name(prefix),
-            trust=documents.destination_trust_policy(home, s.regions, s.org_id),
-            policy=documents.destination_delivery_policy(
+            trust=destination_trust_policy(home, args.regions, args.org_id),
+            policy=destination_delivery_policy(
                 [
                     naming.firehose_arn(home, self._account, naming.firehose_name(prefix, region))
-                    for region in s.regions
+                    for region in args.regions
                 ]
             ),
             policy_logical_name=f"{name}-destination-delivery",
         )
         # aws-cn: no aws:PrincipalOrgID in destination policies; name the member accounts.
-        members = s.member_account_ids if s.partition.name == naming.AWS_CN.name else None
+        members = args.member_account_ids if naming.partition_of(home) is naming.AWS_CN else None
         arns = {}
-        for region in s.regions:
+        for region in args.regions:
             destination = aws.cloudwatch.LogDestination(
                 f"{name}-destination-{region}",
                 name=naming.destination_name(prefix),
@@ -358,7 +415,7 @@ class LogArchive(pulumi.ComponentResource):
                 f"{name}-destination-policy-{region}",
                 destination_name=destination.name,
                 access_policy=json.dumps(
-                    documents.destination_access_policy(arn, s.org_id, members),
+                    destination_access_policy(arn, args.org_id, members),
                     separators=(",", ":"),
                 ),
                 force_update=True,
@@ -371,7 +428,7 @@ class LogArchive(pulumi.ComponentResource):
     # ---- alerts: forwarders only -> central bus -> rule -> encrypted SNS topic ----------------
 
     def _alerts(self, key: aws.kms.Key) -> tuple[aws.cloudwatch.EventBus, aws.sns.Topic]:
-        s, name, home, prefix = self._settings, self._name, self._home, self._prefix
+        args, name, home, prefix = self._args, self._name, self._home, self._prefix
         bus = aws.cloudwatch.EventBus(
             f"{name}-alert-bus", name=self._alert_bus, region=home, opts=self._child()
         )
@@ -379,9 +436,9 @@ class LogArchive(pulumi.ComponentResource):
             f"{name}-alert-bus-policy",
             event_bus_name=bus.name,
             policy=json.dumps(
-                documents.alert_bus_policy(
+                alert_bus_policy(
                     naming.events_bus_arn(home, self._account, self._alert_bus),
-                    s.org_id,
+                    args.org_id,
                     region=home,
                     name_prefix=prefix,
                 )
@@ -401,7 +458,7 @@ class LogArchive(pulumi.ComponentResource):
             f"{name}-alert-topic-policy",
             arn=topic.arn,
             policy=json.dumps(
-                documents.alert_topic_policy(
+                alert_topic_policy(
                     naming.sns_topic_arn(home, self._account, topic_name), self._rule_arns
                 )
             ),
@@ -414,7 +471,7 @@ class LogArchive(pulumi.ComponentResource):
             event_bus_name=bus.name,
             description="org-logging: tampering or a delivery failure somewhere in the "
             "organization (forwarded by a source, management or log-archive rule)",
-            event_pattern=json.dumps(documents.central_alert_pattern(prefix)),
+            event_pattern=json.dumps(central_alert_pattern(prefix)),
             region=home,
             opts=self._child(),
         )
@@ -433,7 +490,7 @@ class LogArchive(pulumi.ComponentResource):
             description="org-logging: a central log bucket's policy, lifecycle, versioning, "
             "encryption or lock, or the key's policy or state, changed",
             event_pattern=json.dumps(
-                documents.archive_detection_pattern([self._bucket, self._access_bucket])
+                archive_detection_pattern([self._bucket, self._access_bucket])
             ),
             region=home,
             opts=self._child(),
@@ -445,7 +502,7 @@ class LogArchive(pulumi.ComponentResource):
             region=home,
             opts=self._child(),
         )
-        for index, email in enumerate(s.alert_emails):
+        for index, email in enumerate(args.alert_emails):
             aws.sns.TopicSubscription(
                 f"{name}-alert-email-{index}",
                 topic=topic.arn,

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
-from components import documents, naming
-from components.roles import service_role
+from components import naming
+from components.documents.alerts import (
+    trail_changes,
+)
+from components.documents.scp import (
+    SCP_MAX_CHARS,
+    SCP_MAX_PER_TARGET,
+    deny_leave_scp,
+    protect_logging_scp,
+)
+from components.forwarding import forward_to_alert_bus
+from components.outputs import as_dict
 from components.settings import NAMESPACE, Settings
 
 
@@ -23,10 +34,9 @@ def minified(document: dict) -> str:
 
 
 def check_scp_size(name: str, content: str) -> None:
-    if len(content) > documents.SCP_MAX_CHARS:
+    if len(content) > SCP_MAX_CHARS:
         raise pulumi.RunError(
-            f"SCP {name} is {len(content)} characters minified; "
-            f"AWS allows {documents.SCP_MAX_CHARS}"
+            f"SCP {name} is {len(content)} characters minified; AWS allows {SCP_MAX_CHARS}"
         )
 
 
@@ -47,7 +57,7 @@ def check_trusted_access(org: aws.organizations.GetOrganizationResult) -> None:
         )
 
 
-def resolve_scp_targets(settings: Settings) -> tuple[str, ...]:
+def resolve_scp_targets(settings: OrgGuardrailsArgs) -> tuple[str, ...]:
     """`scpTargets`, or the organization root; checks the org matches the config (no guessing)
     and that it can hold an organization trail."""
     org = aws.organizations.get_organization()
@@ -89,136 +99,164 @@ def check_scp_quota(targets: Sequence[str], our_names: Sequence[str]) -> None:
             for policy_id in attached
             if aws.organizations.get_policy(policy_id=policy_id).name not in our_names
         ]
-        if len(others) + len(our_names) > documents.SCP_MAX_PER_TARGET:
+        if len(others) + len(our_names) > SCP_MAX_PER_TARGET:
             raise pulumi.RunError(
                 f"target {target} already has {len(others)} other SCPs attached; adding "
-                f"{len(our_names)} would pass the AWS quota of {documents.SCP_MAX_PER_TARGET} per "
+                f"{len(our_names)} would pass the AWS quota of {SCP_MAX_PER_TARGET} per "
                 f"target. Detach one, or set {NAMESPACE}:scpTargets to OUs with room"
             )
+
+
+@dataclass(frozen=True)
+class OrgGuardrailsArgs:
+    """What the management stack uses of the settings."""
+
+    name_prefix: str
+    org_id: str
+    management_account_id: str
+    log_archive_account_id: str
+    home_region: str
+    admin_role_name: str
+    scp_targets: tuple[str, ...] = ()
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> OrgGuardrailsArgs:
+        return cls(
+            name_prefix=s.name_prefix,
+            org_id=s.org_id,
+            management_account_id=s.management_account_id,
+            log_archive_account_id=s.log_archive_account_id,
+            home_region=s.home_region,
+            admin_role_name=s.admin_role_name,
+            scp_targets=s.scp_targets,
+        )
+
+    @property
+    def central_bucket(self) -> str:
+        return naming.central_bucket_name(
+            self.name_prefix, self.log_archive_account_id, self.home_region
+        )
+
+
+@dataclass(frozen=True)
+class OrgGuardrailsOutputs:
+    trail_arn: pulumi.Output[str]
+    scp_ids: dict[str, pulumi.Output[str]]
+    scp_targets: list[str]
 
 
 class OrgGuardrails(pulumi.ComponentResource):
     """The organization trail into the central bucket, and the SCPs that keep logs flowing."""
 
-    trail_arn: pulumi.Output[str]
-    scp_ids: dict[str, pulumi.Output[str]]
-    scp_targets: tuple[str, ...]
+    outputs: OrgGuardrailsOutputs
 
     def __init__(
-        self, name: str, args: Settings, opts: pulumi.ResourceOptions | None = None
+        self, name: str, args: OrgGuardrailsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("org-logging:management:OrgGuardrails", name, None, opts)
-        s = args
-        home = s.home_region
-        prefix = s.name_prefix
-        child = pulumi.ResourceOptions(parent=self)
+        self._name, self._args = name, args
+        scps = self._scp_documents()
+        # Every check runs before the first resource is registered.
+        targets = resolve_scp_targets(args)
+        check_scp_quota(targets, [scp_name for scp_name, _, _ in scps.values()])
+        trail = self._trail()
+        forward_to_alert_bus(
+            self,
+            f"{name}-trail",
+            prefix=args.name_prefix,
+            account=args.management_account_id,
+            region=args.home_region,
+            home_region=args.home_region,
+            log_archive_account=args.log_archive_account_id,
+            rule_name=naming.trail_detection_rule_name(args.name_prefix),
+            forwarder="trail",
+            description="org-logging: a trail was stopped, deleted or changed in the management "
+            "account (its SCPs do not apply there)",
+            pattern=trail_changes(),
+        )
+        self.outputs = OrgGuardrailsOutputs(
+            trail_arn=trail.arn,
+            scp_ids=self._scps(scps, targets),
+            scp_targets=list(targets),
+        )
+        self.register_outputs(as_dict(self.outputs))
 
+    def _scp_documents(self) -> dict[str, tuple[str, str, str]]:
+        """Each SCP's name, description and minified content, checked against AWS's size."""
+        args, prefix = self._args, self._args.name_prefix
         scps = {
             "deny-leave": (
                 naming.scp_deny_leave_name(prefix),
                 "org-logging: no account may leave the organization",
-                documents.deny_leave_scp(),
+                deny_leave_scp(),
             ),
             "protect-logging": (
                 naming.scp_protect_logging_name(prefix),
-                f"org-logging: only {s.admin_role_name} may stop, redirect or delete logs",
-                documents.protect_logging_scp(
-                    region=home, name_prefix=prefix, admin_role_name=s.admin_role_name
+                f"org-logging: only {args.admin_role_name} may stop, redirect or delete logs",
+                protect_logging_scp(
+                    region=args.home_region,
+                    name_prefix=prefix,
+                    admin_role_name=args.admin_role_name,
                 ),
             ),
         }
-        # Every check runs before the first resource is registered.
-        contents = {key: minified(document) for key, (_, _, document) in scps.items()}
-        for key, content in contents.items():
-            check_scp_size(scps[key][0], content)
-        self.scp_targets = resolve_scp_targets(s)
-        check_scp_quota(self.scp_targets, [scp_name for scp_name, _, _ in scps.values()])
+        contents = {}
+        for key, (scp_name, description, document) in scps.items():
+            content = minified(document)
+            check_scp_size(scp_name, content)
+            contents[key] = (scp_name, description, content)
+        return contents
 
-        trail = aws.cloudtrail.Trail(
-            f"{name}-org-trail",
-            name=naming.trail_name(prefix),
-            s3_bucket_name=s.central_bucket,
+    def _trail(self) -> aws.cloudtrail.Trail:
+        args = self._args
+        return aws.cloudtrail.Trail(
+            f"{self._name}-org-trail",
+            name=naming.trail_name(args.name_prefix),
+            s3_bucket_name=args.central_bucket,
             is_organization_trail=True,
             is_multi_region_trail=True,
             include_global_service_events=True,
             enable_log_file_validation=True,
             enable_logging=True,
             # CloudTrail stores the key ARN: an alias here would show a diff on every update.
-            kms_key_id=central_key_arn(s),
-            region=home,
-            opts=child,
+            kms_key_id=central_key_arn(args),
+            region=args.home_region,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        self._trail_detection(name, s)
 
-        self.scp_ids = {}
-        for key, (scp_name, description, _) in scps.items():
+    def _scps(
+        self, scps: dict[str, tuple[str, str, str]], targets: tuple[str, ...]
+    ) -> dict[str, pulumi.Output[str]]:
+        ids = {}
+        for key, (scp_name, description, content) in scps.items():
             scp = aws.organizations.Policy(
-                f"{name}-scp-{key}",
+                f"{self._name}-scp-{key}",
                 name=scp_name,
                 description=description,
                 type="SERVICE_CONTROL_POLICY",
-                content=contents[key],
-                opts=child,
+                content=content,
+                opts=pulumi.ResourceOptions(parent=self),
             )
-            for target in self.scp_targets:
+            for target in targets:
                 aws.organizations.PolicyAttachment(
-                    f"{name}-scp-{key}-{target}",
+                    f"{self._name}-scp-{key}-{target}",
                     policy_id=scp.id,
                     target_id=target,
-                    opts=child,
+                    opts=pulumi.ResourceOptions(parent=self),
                 )
-            self.scp_ids[key] = scp.id
-
-        self.trail_arn = trail.arn
-        self.register_outputs(
-            {"trail_arn": self.trail_arn, "scp_ids": self.scp_ids, "scp_targets": self.scp_targets}
-        )
-
-    def _trail_detection(self, name: str, s: Settings) -> None:
-        """SCPs do not bind the management account, where the trail lives: an admin there can
-        stop or narrow it. This rule tells the central alert bus when anyone does."""
-        home, prefix, account = s.home_region, s.name_prefix, s.management_account_id
-        rule_name = naming.trail_detection_rule_name(prefix)
-        central_bus_arn = naming.events_bus_arn(
-            home, s.log_archive_account_id, naming.alert_bus_name(prefix)
-        )
-        forwarder_role, forwarder_policy = service_role(
-            self,
-            f"{name}-trail-alert-forwarder",
-            name=naming.alert_forwarder_role_name(prefix, "trail"),
-            trust=documents.alert_forwarder_trust_policy(
-                account=account, rule_arn=naming.events_rule_arn(home, account, rule_name)
-            ),
-            policy=documents.alert_forwarder_policy(central_bus_arn),
-        )
-        rule = aws.cloudwatch.EventRule(
-            f"{name}-trail-detection",
-            name=rule_name,
-            description="org-logging: a trail was stopped, deleted or changed in the management "
-            "account (its SCPs do not apply there)",
-            event_pattern=json.dumps(documents.trail_changes()),
-            region=home,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        aws.cloudwatch.EventTarget(
-            f"{name}-trail-detection-to-central-bus",
-            rule=rule.name,
-            arn=central_bus_arn,
-            role_arn=forwarder_role.arn,
-            region=home,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[forwarder_policy]),
-        )
+            ids[key] = scp.id
+        return ids
 
 
-def central_key_arn(s: Settings) -> pulumi.Output[str]:
+def central_key_arn(args: OrgGuardrailsArgs) -> pulumi.Output[str]:
     """The ARN of the log archive's key, looked up by its alias (the key policy lets the
     management account describe it). Before the log-archive stack has created it, a preview
     shows it as unknown, like any output of a resource yet to be created; an update fails."""
     alias_arn = naming.kms_alias_arn(
-        s.home_region, s.log_archive_account_id, naming.key_alias(s.name_prefix)
+        args.home_region, args.log_archive_account_id, naming.key_alias(args.name_prefix)
     )
     try:
-        return pulumi.Output.from_input(aws.kms.get_key(key_id=alias_arn, region=s.home_region).arn)
+        key = aws.kms.get_key(key_id=alias_arn, region=args.home_region)
     except Exception as error:
         if pulumi.runtime.is_dry_run():
             return pulumi.Output(set(), _value(None), _value(False))  # unknown
@@ -226,6 +264,7 @@ def central_key_arn(s: Settings) -> pulumi.Output[str]:
             f"the central key {alias_arn} cannot be described ({error}); deploy the "
             "log-archive stack first"
         ) from None
+    return pulumi.Output.from_input(key.arn)
 
 
 async def _value(value: object) -> object:

@@ -13,7 +13,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from components import documents, naming
+from components import naming
+from components.documents.delivery import (
+    DESTINATION_POLICY_MAX_BYTES,
+    destination_policy_bytes,
+    max_destination_policy_accounts,
+)
 
 NAMESPACE = "org-logging"
 Role = Literal["management", "log-archive", "source"]
@@ -408,14 +413,14 @@ def _member_account_ids(
                 "CloudWatch Logs destination policies list the member accounts (the plan sets it)"
             )
             return None
-        size = documents.destination_policy_bytes(accounts)
-        if size > documents.DESTINATION_POLICY_MAX_BYTES:
+        size = destination_policy_bytes(accounts)
+        if size > DESTINATION_POLICY_MAX_BYTES:
             check.fail(
                 "memberAccountIds",
                 f"<{len(accounts)} accounts>",
                 f"make a destination policy of {size} bytes; CloudWatch Logs allows "
-                f"{documents.DESTINATION_POLICY_MAX_BYTES} (about "
-                f"{documents.max_destination_policy_accounts()} accounts in aws-cn)",
+                f"{DESTINATION_POLICY_MAX_BYTES} (about "
+                f"{max_destination_policy_accounts()} accounts in aws-cn)",
             )
     return accounts if given else None
 

@@ -21,7 +21,7 @@ from conftest import (
     statements,
 )
 
-from components import documents
+from components.documents.delivery import destination_policy_bytes, max_destination_policy_accounts
 from components.settings import SettingsError, parse_settings
 from stacks.discovery import (
     AccountRegions,
@@ -269,7 +269,7 @@ def test_05_china_needs_the_member_list_and_refuses_one_past_the_policy_size():
         "org-logging:memberAccountIds is required in partition aws-cn: its CloudWatch Logs "
         "destination policies list the member accounts (the plan sets it)"
     ]
-    most = documents.max_destination_policy_accounts()
+    most = max_destination_policy_accounts()
     accounts = [f"{i:012d}" for i in range(most + 1)]
     fits = {
         k.split(":", 1)[1]: v
@@ -280,8 +280,8 @@ def test_05_china_needs_the_member_list_and_refuses_one_past_the_policy_size():
     (problem,) = problems(memberAccountIds=accounts)
     assert problem.startswith(f"org-logging:memberAccountIds '<{most + 1} accounts>' make a ")
     assert problem.endswith(f"CloudWatch Logs allows 5120 (about {most} accounts in aws-cn)")
-    assert documents.destination_policy_bytes(accounts[:most]) <= 5120
-    assert documents.destination_policy_bytes(accounts) > 5120
+    assert destination_policy_bytes(accounts[:most]) <= 5120
+    assert destination_policy_bytes(accounts) > 5120
 
 
 def test_05_elsewhere_the_destination_policy_stays_org_scoped():

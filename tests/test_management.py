@@ -16,7 +16,7 @@ from conftest import (
     statements,
 )
 
-from components import documents
+from components.documents.scp import SCP_MAX_CHARS
 from components.management import minified
 from stacks.render import OrgFacts, RenderError, render
 
@@ -145,7 +145,7 @@ def test_every_scp_is_json_within_the_size_limit(partition):
     for policy in rendered.of_type(POLICY):
         content = policy.inputs["content"]
         assert content == minified(json.loads(content))
-        assert len(content) <= documents.SCP_MAX_CHARS
+        assert len(content) <= SCP_MAX_CHARS
 
 
 def test_no_more_than_five_scps_per_target_counting_those_already_attached():

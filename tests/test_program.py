@@ -8,8 +8,8 @@ import pulumi
 import pytest
 from conftest import LOG_ARCHIVE, example_stack_config, render_config, stack_config
 
-from components.log_archive import LogArchive
-from components.management import OrgGuardrails
+from components.log_archive import LogArchive, LogArchiveArgs
+from components.management import OrgGuardrails, OrgGuardrailsArgs
 from components.settings import parse_settings
 from stacks.render import OfflineMocks
 
@@ -90,7 +90,7 @@ def settings_for(role: str):
 @pytest.mark.role("log-archive")
 @pulumi.runtime.test
 def test_log_archive_outputs(mocked_runtime):
-    archive = LogArchive("unit-archive", settings_for("log-archive"))
+    archive = LogArchive("unit-archive", LogArchiveArgs.from_settings(settings_for("log-archive")))
 
     def check(values):
         bucket_name, bucket_arn, firehose_arn, destination = values
@@ -102,18 +102,20 @@ def test_log_archive_outputs(mocked_runtime):
         assert destination == f"arn:aws:logs:eu-west-1:{LOG_ARCHIVE}:destination:acme-org-logs"
 
     return pulumi.Output.all(
-        archive.central_bucket_name,
-        archive.central_bucket_arn,
-        archive.firehose_arns["eu-west-1"],
-        archive.destination_arns["eu-west-1"],
+        archive.outputs.central_bucket_name,
+        archive.outputs.central_bucket_arn,
+        archive.outputs.firehose_arns["eu-west-1"],
+        archive.outputs.destination_arns["eu-west-1"],
     ).apply(check)
 
 
 @pytest.mark.role("management")
 @pulumi.runtime.test
 def test_org_guardrails_outputs(mocked_runtime):
-    guardrails = OrgGuardrails("unit-guardrails", settings_for("management"))
-    assert guardrails.scp_targets == ("r-a1b2",)
+    guardrails = OrgGuardrails(
+        "unit-guardrails", OrgGuardrailsArgs.from_settings(settings_for("management"))
+    )
+    assert guardrails.outputs.scp_targets == ["r-a1b2"]
 
     def check(values):
         trail_arn, deny_leave, protect = values
@@ -121,7 +123,7 @@ def test_org_guardrails_outputs(mocked_runtime):
         assert deny_leave.startswith("p-") and protect.startswith("p-") and deny_leave != protect
 
     return pulumi.Output.all(
-        guardrails.trail_arn,
-        guardrails.scp_ids["deny-leave"],
-        guardrails.scp_ids["protect-logging"],
+        guardrails.outputs.trail_arn,
+        guardrails.outputs.scp_ids["deny-leave"],
+        guardrails.outputs.scp_ids["protect-logging"],
     ).apply(check)
