@@ -30,16 +30,20 @@ PROGRAM_FILES = (
     "Pulumi.yaml",
     "__main__.py",
     "requirements.txt",
-    "components/*.py",
+    "components/**/*.py",
     "policy/**/*.py",
 )
+
+
+def program_files(root: Path = PROJECT_DIR) -> list[Path]:
+    return sorted({p for pattern in PROGRAM_FILES for p in root.glob(pattern)})
 
 
 @functools.cache
 def program_digest(root: Path = PROJECT_DIR) -> str:
     """sha256 of the program and pack sources: a changed program reruns every stack on resume."""
     digest = hashlib.sha256()
-    for path in sorted({p for pattern in PROGRAM_FILES for p in root.glob(pattern)}):
+    for path in program_files(root):
         digest.update(path.relative_to(root).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
@@ -122,7 +126,8 @@ class Ledger:
                 yield record
 
     def completed(self, action: Action) -> dict[str, tuple[str, dict[str, Any]]]:
-        """Stacks whose latest `action` record passed: name -> (fingerprint, result JSON).
+        """Stacks whose latest `action` record is ok (StackResult.ok: passed, and no mandatory
+        violation): name -> (fingerprint, result JSON).
 
         A later record of the other state-changing action (a `destroy` after an `up`, or the
         reverse; either one after a `preview`) makes that pass stale, so the stack is left out.
@@ -131,7 +136,7 @@ class Ledger:
         for record in self.records():
             name = record["stack"]
             if record["action"] == action:
-                if record["status"] == "passed":
+                if result_from_json(record["result"]).ok:
                     done[name] = (record["fingerprint"], record["result"])
                 else:
                     done.pop(name, None)

@@ -156,6 +156,13 @@ class StackResult:
     def mandatory_violations(self) -> list[Violation]:
         return [v for v in self.violations if v.level == "mandatory"]
 
+    @property
+    def ok(self) -> bool:
+        """The one definition of a stack that passed: its operation succeeded and no mandatory
+        policy was violated (whatever status a runner chose). The orchestrator, the ledger's
+        resume and the report all use it."""
+        return self.status == "passed" and not self.mandatory_violations
+
     def to_json(self) -> dict[str, Any]:
         report: dict[str, Any] = {
             "name": self.name,

@@ -155,11 +155,6 @@ class RunSummary:
         }
 
 
-def stack_ok(result: StackResult) -> bool:
-    """Passed, and no mandatory violation (whatever status the runner chose)."""
-    return result.status == "passed" and not result.mandatory_violations
-
-
 @dataclass(frozen=True)
 class RunOutcome:
     action: Action
@@ -173,7 +168,7 @@ class RunOutcome:
     @property
     def exit_code(self) -> int:
         """0 when every stack passed (resumed ones did) with no mandatory violation, else 1."""
-        return 0 if all(stack_ok(result) for result in self.results) else 1
+        return 0 if all(result.ok for result in self.results) else 1
 
     def summary(self) -> RunSummary:
         by_role = {
@@ -292,7 +287,7 @@ class _Run:
         if self.tolerance_exceeded:
             self._skip(phase, self._tolerance_reason())
             return
-        blocker = next((r for r in self.results.values() if not stack_ok(r)), None)
+        blocker = next((r for r in self.results.values() if not r.ok), None)
         if blocker is not None:
             # Dict order is finishing order, so the blocker is the earliest stack that failed.
             self.stop_reason = self.stop_reason or (

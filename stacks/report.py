@@ -24,7 +24,7 @@ from rich.table import Table
 from rich.text import Text
 
 from stacks.model import Action, Plan, StackResult
-from stacks.orchestrator import RoleSummary, RunOutcome, Tally, stack_ok
+from stacks.orchestrator import RoleSummary, RunOutcome, Tally
 
 MESSAGE_WIDTH = 160
 _STATUS_STYLE = {"passed": "green", "failed": "red", "error": "red bold", "skipped": "yellow"}
@@ -75,7 +75,7 @@ def _count_cells(counts: RoleSummary) -> list[Text]:
 def problems_table(outcome: RunOutcome, *, limit: int | None = None) -> Table:
     """Every stack that did not pass (and any passed one with a mandatory violation), with its
     first error or violation on one line; `limit` caps the rows and says how many were cut."""
-    problems = [result for result in outcome.results if not stack_ok(result)]
+    problems = [result for result in outcome.results if not result.ok]
     table = Table(title=Text(f"{len(problems)} stacks did not pass"))
     table.add_column("stack", no_wrap=True)
     table.add_column("role")

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from stacks.ledger import Ledger, fingerprint, result_from_json
+from stacks.ledger import Ledger, fingerprint, program_files, result_from_json
 from stacks.model import PlannedStack, StackResult, Violation
+from stacks.render import PROJECT_DIR
 
 
 def planned(name: str = "source-1", **config) -> PlannedStack:
@@ -52,6 +53,17 @@ def test_completed_returns_passed_stacks_with_fingerprint_and_result(ledger):
     assert list(done) == ["a"]
     assert done["a"] == (fingerprint(passed), result(passed, resources=2).to_json())
     assert ledger.completed("preview") == {}
+
+
+def test_a_pass_with_a_mandatory_violation_is_not_completed_so_resume_reruns_it(ledger):
+    """The orchestrator blocks on such a stack; resume must not skip it forever."""
+    stack = planned()
+    violation = Violation("scp-presence", "mandatory", "no deny-leave SCP", "urn:x")
+    ledger.record("run-1", "up", stack, result(stack, violations=[violation]))
+    assert ledger.completed("up") == {}
+    advisory = Violation("scp-presence", "advisory", "note", "urn:x")
+    ledger.record("run-2", "up", stack, result(stack, violations=[advisory]))
+    assert list(ledger.completed("up")) == ["source-1"]
 
 
 def test_the_latest_record_of_a_stack_wins(ledger):
@@ -201,3 +213,13 @@ def test_a_changed_program_changes_every_fingerprint(tmp_path):
     before = program_digest.__wrapped__(tmp_path)
     (tmp_path / "components" / "naming.py").write_text("PREFIX = 'b'\n")
     assert program_digest.__wrapped__(tmp_path) != before
+
+
+def test_the_program_digest_covers_every_program_module_subpackages_included():
+    covered = {path.relative_to(PROJECT_DIR).as_posix() for path in program_files()}
+    program = {
+        path.relative_to(PROJECT_DIR).as_posix()
+        for path in (PROJECT_DIR / "components").rglob("*.py")
+    }
+    assert program <= covered
+    assert "components/documents/scp.py" in covered
