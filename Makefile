@@ -6,10 +6,12 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: demo test engine e2e format clean
 
-$(STAMP): requirements.txt policy/requirements.txt
+# The runtime lock (what `pulumi up` needs) and the dev lock (tests, emulator, lint), both with
+# hashes: pip refuses a package whose hash does not match.
+$(STAMP): requirements.txt requirements-dev.txt policy/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --require-hashes -r requirements.txt -r requirements-dev.txt
 	touch $(STAMP)
 
 venv: $(STAMP)
