@@ -1,14 +1,17 @@
 """The data sources the program calls (Invoke), answered from the emulator.
 
 getCallerIdentity, getRegion and getPartition also work without an emulator; the
-Organizations and S3 ones need it.
+Organizations, S3 and KMS ones need it.
 """
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from typing import Any
 
+from .policy_eval import Request, applying_statements
+from .resources import ApiError, error_code, require_region
 from .session import AwsSession, dns_suffix, partition_of
 
 
@@ -70,7 +73,9 @@ def get_organization(aws: AwsSession, args: dict[str, Any]) -> dict[str, Any]:
         for r in _pages(org, "list_roots", "Roots")
     ]
     master = next((a for a in accounts if a["id"] == described["MasterAccountId"]), None)
+    services = _pages(org, "list_aws_service_access_for_organization", "EnabledServicePrincipals")
     result.update(
+        awsServiceAccessPrincipals=[s["ServicePrincipal"] for s in services],
         accounts=accounts,
         nonMasterAccounts=[a for a in accounts if a["id"] != described["MasterAccountId"]],
         roots=roots,
@@ -125,6 +130,85 @@ def get_canonical_user_id(aws: AwsSession, args: dict[str, Any]) -> dict[str, An
     return {"id": owner["ID"], "displayName": owner.get("DisplayName", "")}
 
 
+def _kms_key(aws: AwsSession, key_id: str, region: str) -> tuple[Any, dict[str, Any]]:
+    """The key `key_id` names (key id, key ARN, alias name or alias ARN) and a KMS client of
+    its account: an ARN may name another account, whose KMS answers."""
+    parts = key_id.split(":")
+    owner = parts[4] if key_id.startswith("arn:") and len(parts) >= 6 else aws.account
+    kms = aws.client("kms", region, account=owner)
+    try:
+        metadata = kms.describe_key(KeyId=key_id)["KeyMetadata"]
+    except Exception as error:
+        if error_code(error) == "NotFoundException" and "alias/" in key_id:
+            alias_arn = key_id
+            if not key_id.startswith("arn:"):
+                alias_arn = f"arn:{partition_of(region)}:kms:{region}:{owner}:{key_id}"
+            raise ApiError(
+                "NotFoundException", f"Alias {alias_arn} is not found.", "DescribeKey"
+            ) from None
+        raise
+    return kms, metadata
+
+
+def _authorize_cross_account(aws: AwsSession, kms: Any, metadata: dict[str, Any]) -> None:
+    """moto gap: moto describes another account's key for anyone; AWS needs the key policy to
+    allow the caller kms:DescribeKey (and to deny it nothing)."""
+    action = "kms:DescribeKey"
+    policy = kms.get_key_policy(KeyId=metadata["KeyId"], PolicyName="default")["Policy"]
+    context = {**aws.request_context(), "kms:CallerAccount": aws.account}
+    request = Request(aws.caller(), action, metadata["Arn"], context)
+    effects = {statement["Effect"] for statement in applying_statements(policy, request)}
+    if effects == {"Allow"}:
+        return
+    reason = (
+        "with an explicit deny in a resource-based policy"
+        if "Deny" in effects
+        else f"because no resource-based policy allows the {action} action"
+    )
+    raise ApiError(
+        "AccessDeniedException",
+        f"User: {aws.caller_arn} is not authorized to perform: {action} on resource: "
+        f"{metadata['Arn']} {reason}",
+        "DescribeKey",
+    )
+
+
+def _rfc3339(value: Any) -> str:
+    if isinstance(value, datetime.datetime):
+        return value.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return str(value)
+
+
+def get_key(aws: AwsSession, args: dict[str, Any]) -> dict[str, Any]:
+    key_id = str(args["keyId"])
+    region = args.get("region") or aws.region
+    require_region(aws, region, "DescribeKey")
+    kms, metadata = _kms_key(aws, key_id, region)
+    if metadata["AWSAccountId"] != aws.account:
+        _authorize_cross_account(aws, kms, metadata)
+    # Like the real data source: `keyId` stays the argument, `id` is the key's id.
+    return {
+        "id": metadata["KeyId"],
+        "keyId": key_id,
+        "region": region,
+        "grantTokens": args.get("grantTokens") or [],
+        "arn": metadata["Arn"],
+        "awsAccountId": metadata["AWSAccountId"],
+        "description": metadata.get("Description", ""),
+        "enabled": bool(metadata.get("Enabled")),
+        "keyManager": metadata.get("KeyManager", ""),
+        "keyState": metadata.get("KeyState", ""),
+        # moto omits KeyUsage; a SYMMETRIC_DEFAULT key can only encrypt and decrypt.
+        "keyUsage": metadata.get("KeyUsage")
+        or ("ENCRYPT_DECRYPT" if metadata.get("KeySpec") == "SYMMETRIC_DEFAULT" else ""),
+        "keySpec": metadata.get("KeySpec", ""),
+        "customerMasterKeySpec": metadata.get("CustomerMasterKeySpec", ""),
+        "origin": metadata.get("Origin", ""),
+        "multiRegion": bool(metadata.get("MultiRegion")),
+        "creationDate": _rfc3339(metadata.get("CreationDate", "")),
+    }
+
+
 def get_caller_identity(aws: AwsSession, args: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": aws.account,
@@ -162,6 +246,7 @@ INVOKES: dict[str, Callable[[AwsSession, dict[str, Any]], dict[str, Any]]] = {
     "aws:organizations/getPoliciesForTarget:getPoliciesForTarget": get_policies_for_target,
     "aws:organizations/getPolicy:getPolicy": get_policy,
     "aws:s3/getCanonicalUserId:getCanonicalUserId": get_canonical_user_id,
+    "aws:kms/getKey:getKey": get_key,
     "aws:index/getCallerIdentity:getCallerIdentity": get_caller_identity,
     "aws:index/getRegion:getRegion": get_region,
     "aws:index/getPartition:getPartition": get_partition,

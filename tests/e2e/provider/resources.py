@@ -7,7 +7,9 @@ type lives in memory only (inputs + a computed id/arn), so an unknown type never
 
 Where moto 5.2.5 skips a check AWS makes, a stand-in check raises the error AWS would
 (`ApiError`): the trust-policy grammar on CreateRole, JSON in PutBucketPolicy, the size of an
-SCP, the number of SCPs on one target. Each is marked "moto gap".
+SCP, the number of SCPs on one target, a bucket policy's Deny statements on the provider's own
+bucket calls, ACLs on a bucket whose ownership is BucketOwnerEnforced, trusted access for an
+organization trail. Each is marked "moto gap".
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from stacks.render import computed_outputs
 
-from .session import AwsSession, dns_suffix
+from .policy_eval import Request, applying_statements
+from .session import DISABLED_REGION_CODE, AwsSession, dns_suffix
 
 
 class ApiError(Exception):
@@ -91,6 +94,18 @@ class Ctx:
     def arn(self, service: str, resource: str, *, region: str | None = None) -> str:
         region = self.region if region is None else region
         return f"arn:{self.partition}:{service}:{region}:{self.account}:{resource}"
+
+    def require_region(self, operation: str) -> None:
+        """A resource in another region than the provider's (checked at Configure) fails, like
+        in AWS, when that region is opt-in and the account has not enabled it."""
+        if self.region != self.aws.region:
+            require_region(self.aws, self.region, operation)
+
+
+def require_region(aws: AwsSession, region: str, operation: str) -> None:
+    problem = aws.region_problem(region)
+    if problem:
+        raise ApiError(DISABLED_REGION_CODE, problem, operation)
 
 
 # --------------------------------------------------------------------------------------------
@@ -182,6 +197,52 @@ class Handler:
 # --- S3 --------------------------------------------------------------------------------------
 
 
+class S3Call(NamedTuple):
+    """A bucket call: the IAM action that authorizes it (Service Authorization Reference) and
+    the API operation."""
+
+    action: str
+    operation: str
+
+
+# The bucket owner's root user may always manage the bucket policy, whatever it says:
+# https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketPolicy.html
+OWNER_ROOT_ACTIONS = frozenset(
+    {"s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy"}
+)
+
+
+def authorize_bucket_call(ctx: Ctx, bucket: str, call: S3Call) -> None:
+    """moto gap: moto applies no bucket policy to a call; AWS refuses one that a Deny statement
+    of the bucket's policy covers, the provider's own calls included."""
+    s3 = ctx.client("s3")
+    try:
+        document = s3.get_bucket_policy(Bucket=bucket)["Policy"]
+    except Exception as error:
+        if error_code(error) == "NoSuchBucketPolicy":
+            return
+        raise
+    aws = ctx.aws
+    if call.action in OWNER_ROOT_ACTIONS and aws.is_root:
+        owned = [b["Name"] for b in s3.list_buckets().get("Buckets", [])]
+        if bucket in owned:
+            return
+    arn = f"arn:{ctx.partition}:s3:::{bucket}"
+    request = Request(aws.caller(), call.action, arn, aws.request_context())
+    if any(s["Effect"] == "Deny" for s in applying_statements(document, request)):
+        raise ApiError(
+            "AccessDenied",
+            f"User: {aws.caller_arn} is not authorized to perform: {call.action} on resource: "
+            f'"{arn}" with an explicit deny in a resource-based policy',
+            call.operation,
+        )
+
+
+TAGGING = S3Call("s3:PutBucketTagging", "PutBucketTagging")
+UNTAGGING = S3Call("s3:PutBucketTagging", "DeleteBucketTagging")
+DELETE_BUCKET = S3Call("s3:DeleteBucket", "DeleteBucket")
+
+
 class Bucket(Handler):
     replace_on = ("bucket", "bucketPrefix", "objectLockEnabled", "region")
     autoname = "bucket"
@@ -214,8 +275,10 @@ class Bucket(Handler):
     def update(self, ctx: Ctx, resource_id: str, olds: dict[str, Any]) -> dict[str, Any]:
         s3 = ctx.client("s3")
         if ctx.inputs.get("tags"):
+            authorize_bucket_call(ctx, resource_id, TAGGING)
             s3.put_bucket_tagging(Bucket=resource_id, Tagging={"TagSet": _tags(ctx.inputs)})
         elif olds.get("tags"):
+            authorize_bucket_call(ctx, resource_id, UNTAGGING)
             ignore_not_found(lambda: s3.delete_bucket_tagging(Bucket=resource_id))
         return {"tagsAll": ctx.inputs.get("tags") or {}}
 
@@ -223,7 +286,12 @@ class Bucket(Handler):
         s3 = ctx.client("s3")
         if state.get("forceDestroy"):
             ignore_not_found(lambda: self._empty(s3, resource_id))
-        ignore_not_found(lambda: s3.delete_bucket(Bucket=resource_id))
+
+        def delete_bucket() -> None:
+            authorize_bucket_call(ctx, resource_id, DELETE_BUCKET)
+            s3.delete_bucket(Bucket=resource_id)
+
+        ignore_not_found(delete_bucket)
 
     @staticmethod
     def _empty(s3: Any, bucket: str) -> None:
@@ -251,14 +319,25 @@ class Bucket(Handler):
 
 class BucketPart(Handler):
     """A bucket sub-resource (versioning, policy, ...): id = the bucket; put on create and
-    update, removed on delete (a bucket already gone is fine)."""
+    update, removed on delete (a bucket already gone is fine). Each call is first authorized
+    against the bucket's policy (`put_call`, `remove_call`)."""
 
     replace_on = ("bucket", "expectedBucketOwner", "region")
     required: tuple[str, ...] = ("bucket",)
     emulated = True
+    put_call: S3Call
+    remove_call: S3Call | None = None
 
     def describe(self, ctx: Ctx) -> tuple[str, dict[str, Any]]:
         return str(ctx.inputs["bucket"]), {}
+
+    def puts(self, inputs: dict[str, Any]) -> bool:
+        """Whether `put` calls AWS at all."""
+        return True
+
+    def removes(self, state: dict[str, Any]) -> bool:
+        """Whether `remove` calls AWS at all."""
+        return self.remove_call is not None
 
     def put(self, s3: Any, bucket: str, inputs: dict[str, Any]) -> None:
         raise NotImplementedError
@@ -269,18 +348,30 @@ class BucketPart(Handler):
     def get(self, s3: Any, bucket: str) -> Any:
         return None
 
+    def _put(self, ctx: Ctx, bucket: str) -> None:
+        if self.puts(ctx.inputs):
+            authorize_bucket_call(ctx, bucket, self.put_call)
+        self.put(ctx.client("s3"), bucket, ctx.inputs)
+
     def create(self, ctx: Ctx) -> tuple[str, dict[str, Any]]:
         bucket_id, outputs = self.describe(ctx)
-        self.put(ctx.client("s3"), bucket_id, ctx.inputs)
+        self._put(ctx, str(ctx.inputs["bucket"]))
         return bucket_id, outputs
 
     def update(self, ctx: Ctx, resource_id: str, olds: dict[str, Any]) -> dict[str, Any]:
-        self.put(ctx.client("s3"), str(ctx.inputs["bucket"]), ctx.inputs)
+        self._put(ctx, str(ctx.inputs["bucket"]))
         return {}
 
     def delete(self, ctx: Ctx, resource_id: str, state: dict[str, Any]) -> None:
         s3 = ctx.client("s3")
-        ignore_not_found(lambda: self.remove(s3, str(state.get("bucket") or resource_id), state))
+        bucket = str(state.get("bucket") or resource_id)
+
+        def remove() -> None:
+            if self.remove_call is not None and self.removes(state):
+                authorize_bucket_call(ctx, bucket, self.remove_call)
+            self.remove(s3, bucket, state)
+
+        ignore_not_found(remove)
 
     def exists(self, ctx: Ctx, resource_id: str, state: dict[str, Any]) -> bool:
         try:
@@ -299,6 +390,13 @@ def _owner(inputs: dict[str, Any]) -> dict[str, Any]:
 
 class BucketVersioning(BucketPart):
     required = ("bucket", "versioningConfiguration")
+    put_call = remove_call = S3Call("s3:PutBucketVersioning", "PutBucketVersioning")
+
+    def puts(self, inputs: dict[str, Any]) -> bool:
+        return (inputs.get("versioningConfiguration") or {}).get("status") != "Disabled"
+
+    def removes(self, state: dict[str, Any]) -> bool:
+        return (state.get("versioningConfiguration") or {}).get("status") == "Enabled"
 
     def put(self, s3: Any, bucket: str, inputs: dict[str, Any]) -> None:
         config = api(inputs.get("versioningConfiguration") or {})
@@ -321,6 +419,8 @@ class BucketVersioning(BucketPart):
 
 class BucketPolicy(BucketPart):
     required = ("bucket", "policy")
+    put_call = S3Call("s3:PutBucketPolicy", "PutBucketPolicy")
+    remove_call = S3Call("s3:DeleteBucketPolicy", "DeleteBucketPolicy")
 
     def put(self, s3: Any, bucket: str, inputs: dict[str, Any]) -> None:
         _check_resource_policy(str(inputs["policy"]), "PutBucketPolicy")
@@ -352,6 +452,9 @@ def _check_resource_policy(document: str, operation: str) -> None:
 
 
 class BucketPublicAccessBlock(BucketPart):
+    put_call = S3Call("s3:PutBucketPublicAccessBlock", "PutPublicAccessBlock")
+    remove_call = S3Call("s3:PutBucketPublicAccessBlock", "DeletePublicAccessBlock")
+
     def put(self, s3: Any, bucket: str, inputs: dict[str, Any]) -> None:
         keys = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
         s3.put_public_access_block(
@@ -369,6 +472,8 @@ class BucketPublicAccessBlock(BucketPart):
 
 class BucketOwnershipControls(BucketPart):
     required = ("bucket", "rule")
+    put_call = S3Call("s3:PutBucketOwnershipControls", "PutBucketOwnershipControls")
+    remove_call = S3Call("s3:PutBucketOwnershipControls", "DeleteBucketOwnershipControls")
 
     def put(self, s3: Any, bucket: str, inputs: dict[str, Any]) -> None:
         s3.put_bucket_ownership_controls(
@@ -384,6 +489,8 @@ class BucketOwnershipControls(BucketPart):
 
 class BucketEncryption(BucketPart):
     required = ("bucket", "rules")
+    put_call = S3Call("s3:PutEncryptionConfiguration", "PutBucketEncryption")
+    remove_call = S3Call("s3:PutEncryptionConfiguration", "DeleteBucketEncryption")
 
     def put(self, s3: Any, bucket: str, inputs: dict[str, Any]) -> None:
         s3.put_bucket_encryption(
@@ -400,6 +507,9 @@ class BucketEncryption(BucketPart):
 
 
 class BucketLifecycle(BucketPart):
+    put_call = S3Call("s3:PutLifecycleConfiguration", "PutBucketLifecycleConfiguration")
+    remove_call = S3Call("s3:PutLifecycleConfiguration", "DeleteBucketLifecycle")
+
     def put(self, s3: Any, bucket: str, inputs: dict[str, Any]) -> None:
         extra = {}
         if inputs.get("transitionDefaultMinimumObjectSize"):
@@ -422,6 +532,8 @@ class BucketLifecycle(BucketPart):
 
 class BucketReplication(BucketPart):
     required = ("bucket", "role", "rules")
+    put_call = S3Call("s3:PutReplicationConfiguration", "PutBucketReplication")
+    remove_call = S3Call("s3:PutReplicationConfiguration", "DeleteBucketReplication")
 
     def put(self, s3: Any, bucket: str, inputs: dict[str, Any]) -> None:
         extra = {"Token": inputs["token"]} if inputs.get("token") else {}
@@ -440,6 +552,7 @@ class BucketReplication(BucketPart):
 
 class BucketLogging(BucketPart):
     required = ("bucket", "targetBucket", "targetPrefix")
+    put_call = remove_call = S3Call("s3:PutBucketLogging", "PutBucketLogging")
 
     def put(self, s3: Any, bucket: str, inputs: dict[str, Any]) -> None:
         keys = ("targetBucket", "targetPrefix", "targetGrants", "targetObjectKeyFormat")
@@ -457,6 +570,10 @@ class BucketLogging(BucketPart):
 
 
 class BucketObjectLock(BucketPart):
+    put_call = remove_call = S3Call(
+        "s3:PutBucketObjectLockConfiguration", "PutObjectLockConfiguration"
+    )
+
     def put(self, s3: Any, bucket: str, inputs: dict[str, Any]) -> None:
         config: dict[str, Any] = {"ObjectLockEnabled": inputs.get("objectLockEnabled") or "Enabled"}
         if inputs.get("rule"):
@@ -478,6 +595,8 @@ class BucketObjectLock(BucketPart):
 
 class BucketAcl(BucketPart):
     replace_on = ("bucket", "expectedBucketOwner", "region")
+    put_call = S3Call("s3:PutBucketAcl", "PutBucketAcl")
+    remove_call = None  # like the real provider: the ACL stays as it is
 
     def describe(self, ctx: Ctx) -> tuple[str, dict[str, Any]]:
         bucket = str(ctx.inputs["bucket"])
@@ -485,6 +604,12 @@ class BucketAcl(BucketPart):
         return (f"{bucket},{acl}" if acl else bucket), {}
 
     def put(self, s3: Any, bucket: str, inputs: dict[str, Any]) -> None:
+        # moto gap: moto takes an ACL whatever the bucket's Object Ownership; AWS refuses it
+        # when ACLs are disabled (BucketOwnerEnforced, the default of a new bucket).
+        if _object_ownership(s3, bucket) == "BucketOwnerEnforced":
+            raise ApiError(
+                "AccessControlListNotSupported", "The bucket does not allow ACLs", "PutBucketAcl"
+            )
         request: dict[str, Any] = {"Bucket": bucket, **_owner(inputs)}
         if inputs.get("acl"):
             request["ACL"] = inputs["acl"]
@@ -493,7 +618,20 @@ class BucketAcl(BucketPart):
         s3.put_bucket_acl(**request)
 
     def remove(self, s3: Any, bucket: str, state: dict[str, Any]) -> None:
-        return None  # like the real provider: the ACL stays as it is
+        return None
+
+
+def _object_ownership(s3: Any, bucket: str) -> str:
+    """The bucket's Object Ownership; a bucket without controls has AWS's default since April
+    2023, BucketOwnerEnforced."""
+    try:
+        controls = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]
+    except Exception as error:
+        if error_code(error) == "OwnershipControlsNotFoundError":
+            return "BucketOwnerEnforced"
+        raise
+    rules = controls.get("Rules") or [{}]
+    return str(rules[0].get("ObjectOwnership") or "BucketOwnerEnforced")
 
 
 # --- IAM -------------------------------------------------------------------------------------
@@ -1020,6 +1158,30 @@ _TRAIL_PARAMS = {
 }
 
 
+CLOUDTRAIL_PRINCIPAL = "cloudtrail.amazonaws.com"
+
+
+def _check_trusted_access(ctx: Ctx, operation: str) -> None:
+    """moto gap: moto creates an organization trail whatever the organization allows; AWS needs
+    trusted access between CloudTrail and Organizations first."""
+    if not ctx.inputs.get("isOrganizationTrail"):
+        return
+    org = ctx.client("organizations")
+    enabled = [
+        service["ServicePrincipal"]
+        for page in org.get_paginator("list_aws_service_access_for_organization").paginate()
+        for service in page.get("EnabledServicePrincipals", [])
+    ]
+    if CLOUDTRAIL_PRINCIPAL not in enabled:
+        raise ApiError(
+            "CloudTrailAccessNotEnabledException",
+            "This exception is thrown when trusted access has not been enabled between "
+            "CloudTrail and Organizations. For more information, see Enabling Trusted Access "
+            "with Other AWS Services and Prepare For Creating a Trail For Your Organization.",
+            operation,
+        )
+
+
 class Trail(Handler):
     required = ("name", "s3BucketName")
     emulated = True
@@ -1038,6 +1200,7 @@ class Trail(Handler):
 
     def create(self, ctx: Ctx) -> tuple[str, dict[str, Any]]:
         _, outputs = self.describe(ctx)
+        _check_trusted_access(ctx, "CreateTrail")
         cloudtrail = ctx.client("cloudtrail")
         request = {"Name": ctx.inputs["name"], **self._params(ctx)}
         if ctx.inputs.get("tags"):
@@ -1049,6 +1212,7 @@ class Trail(Handler):
         return arn, outputs
 
     def update(self, ctx: Ctx, resource_id: str, olds: dict[str, Any]) -> dict[str, Any]:
+        _check_trusted_access(ctx, "UpdateTrail")
         cloudtrail = ctx.client("cloudtrail")
         cloudtrail.update_trail(Name=resource_id, **self._params(ctx))
         if ctx.inputs.get("enableLogging", True):

@@ -55,6 +55,22 @@ def _error_text(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+def _operation(verb: str, token: str) -> str:
+    """The API operation a resource's failure names when no AWS call made it (`CreateBucket`)."""
+    return verb + token.rsplit(":", 1)[-1]
+
+
+def _in_region(ctx: Ctx, verb: str, call: Callable[[], Any]) -> Callable[[], Any]:
+    """`call`, after checking the resource's region is enabled in the account."""
+
+    def run() -> Any:
+        if ctx.aws.emulated:
+            ctx.require_region(_operation(verb, ctx.token))
+        return call()
+
+    return run
+
+
 def _is_expected(error: BaseException) -> bool:
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -257,7 +273,9 @@ class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
             unknown = {k: UNKNOWN for k in self._describe(ctx) if k not in wire}
             return provider_pb2.CreateResponse(id="", properties=to_struct({**wire, **unknown}))
         run = handler.create if handler.emulated and aws.emulated else handler.describe
-        resource_id, computed = self._operate("creating", token, name, lambda: run(ctx))
+        resource_id, computed = self._operate(
+            "creating", token, name, _in_region(ctx, "Create", lambda: run(ctx))
+        )
         outputs = {**wire, **{k: v for k, v in computed.items() if k not in wire}}
         outputs["id"] = resource_id
         return provider_pb2.CreateResponse(id=resource_id, properties=to_struct(outputs))
@@ -283,10 +301,10 @@ class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
             outputs = {**wire, **{k: computed.get(k, UNKNOWN) for k in described if k not in wire}}
             return provider_pb2.UpdateResponse(properties=to_struct(outputs))
         if emulated:
-            fresh = self._operate(
-                "updating", token, request.id, lambda: handler.update(ctx, request.id, old_inputs)
-            )
-            computed.update(fresh)
+            update = _in_region(ctx, "Update", lambda: handler.update(ctx, request.id, old_inputs))
+        else:
+            update = _in_region(ctx, "Update", dict)
+        computed.update(self._operate("updating", token, request.id, update))
         outputs = {**wire, **{k: v for k, v in computed.items() if k not in wire}}
         outputs["id"] = request.id
         return provider_pb2.UpdateResponse(properties=to_struct(outputs))
@@ -297,11 +315,12 @@ class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
         aws = self._session()
         state = plain(from_struct(request.properties))
         handler = handler_for(token)
+        ctx = Ctx(token, name, request.urn, state, aws)
         if handler.emulated and aws.emulated:
-            ctx = Ctx(token, name, request.urn, state, aws)
-            self._operate(
-                "deleting", token, request.id, lambda: handler.delete(ctx, request.id, state)
-            )
+            delete = _in_region(ctx, "Delete", lambda: handler.delete(ctx, request.id, state))
+        else:
+            delete = _in_region(ctx, "Delete", dict)
+        self._operate("deleting", token, request.id, delete)
         return empty_pb2.Empty()
 
     @rpc

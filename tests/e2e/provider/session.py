@@ -4,6 +4,7 @@ AWS calls go only to the emulator: `endpoints` from the provider config, else bo
 `AWS_ENDPOINT_URL`. With neither, the provider works in memory and never makes a call.
 `assumeRoles` are assumed in order (moto routes assumed-role credentials to the role's
 account); `allowedAccountIds` / `forbiddenAccountIds` are enforced like the real provider.
+An opt-in region the account has not enabled fails as AWS fails it (`region_problem`).
 """
 
 from __future__ import annotations
@@ -14,9 +15,17 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from components import naming
+
+from .policy_eval import Caller, principal_context
 from .wire import UNKNOWN, config_value, plain
 
 DEFAULT_ACCOUNT = "123456789012"  # moto's account for the base credentials
+# What moto's GetCallerIdentity says for credentials it did not issue: the account's own
+# keys, which the provider treats as the root user's (AWS says arn:aws:iam::<id>:root).
+_MOTO_DEFAULT_IDENTITY = re.compile(r"arn:([^:]+):sts::(\d{12}):user/moto")
+MOTO_ACCOUNT_HEADER = "x-moto-account-id"  # moto serves the request from this account
+DISABLED_REGION_CODE = "UnrecognizedClientException"  # AWS's answer in a disabled region
 
 # Our boto3 service name -> the keys pulumi-aws' `endpoints` config may use for it.
 ENDPOINT_KEYS = {
@@ -103,6 +112,23 @@ class ProviderConfig:
         )
 
 
+_ACCOUNT_API_REGION = "us-east-1"  # Account Management's one endpoint
+
+
+def _is_opt_in(region: str) -> bool:
+    try:
+        return naming.is_opt_in_region(region)
+    except ValueError:  # a region naming does not know: the emulator decides nothing there
+        return False
+
+
+def _route_to_account(account: str) -> Any:
+    def add_header(request: Any, **_: Any) -> None:
+        request.headers[MOTO_ACCOUNT_HEADER] = account
+
+    return add_header
+
+
 class AwsSession:
     """The identity the provider acts as, and boto3 clients for it (one per service x region)."""
 
@@ -113,8 +139,10 @@ class AwsSession:
         self.endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
         self.emulated = bool(self.endpoint or config.endpoints)
         self._credentials: dict[str, str] = {}
-        self._clients: dict[tuple[str, str], Any] = {}
+        self._clients: dict[tuple[str, str, str], Any] = {}
         self._lock = threading.Lock()
+        self._region_status: dict[tuple[str, str], str] = {}
+        self._org_id: str | None = None
         self.account = DEFAULT_ACCOUNT
         self.caller_arn = f"arn:{self.partition}:iam::{DEFAULT_ACCOUNT}:root"
         self.user_id = "AKIAIOSFODNN7EXAMPLE"
@@ -126,6 +154,12 @@ class AwsSession:
             if config.token:
                 self._credentials["aws_session_token"] = config.token
         self._sign_in()
+        problem = self.region_problem(self.region)
+        if problem:
+            raise ConfigError(
+                "retrieving caller identity from STS: operation error STS: GetCallerIdentity, "
+                f"api error {DISABLED_REGION_CODE}: {problem}"
+            )
         self._check_account()
 
     def endpoint_for(self, service: str) -> str:
@@ -134,19 +168,21 @@ class AwsSession:
                 return self.config.endpoints[key]
         return self.endpoint
 
-    def client(self, service: str, region: str | None = None) -> Any:
+    def client(self, service: str, region: str | None = None, account: str = "") -> Any:
+        """A client as the provider's identity; with `account`, one whose requests moto serves
+        from that account (how AWS resolves a key or bucket named by another account's ARN)."""
         if not self.emulated:
             raise ConfigError(
                 f"the stand-in aws provider has no emulator for {service}: set AWS_ENDPOINT_URL"
             )
         region = region or self.region
-        key = (service, region)
+        key = (service, region, account if account != self.account else "")
         with self._lock:
             if key not in self._clients:
                 import boto3
                 from botocore.config import Config
 
-                self._clients[key] = boto3.session.Session().client(
+                created = boto3.session.Session().client(
                     service,
                     region_name=region,
                     endpoint_url=self.endpoint_for(service) or None,
@@ -158,7 +194,66 @@ class AwsSession:
                     ),
                     **self._credentials,
                 )
+                if key[2]:
+                    created.meta.events.register(
+                        f"before-sign.{created.meta.service_model.service_id.hyphenize()}",
+                        _route_to_account(key[2]),
+                    )
+                self._clients[key] = created
             return self._clients[key]
+
+    # --- who the provider is, as a resource policy sees it ----------------------------------
+
+    @property
+    def is_root(self) -> bool:
+        return Caller.from_arn(self.caller_arn).principal_type == "Account"
+
+    def caller(self) -> Caller:
+        """The caller; for a role session aws:PrincipalArn is the configured role's ARN (an
+        assumed-role ARN drops the role's path)."""
+        assumed = Caller.from_arn(self.caller_arn)
+        if not assumed.session_arn:
+            return assumed
+        role_name = assumed.arn.rsplit("/", 1)[-1]
+        for role in reversed(self.config.assume_roles):
+            arn = str(role["roleArn"])
+            if arn.split(":")[4:5] == [self.account] and arn.rsplit("/", 1)[-1] == role_name:
+                return Caller.from_arn(self.caller_arn, role_arn=arn)
+        return assumed
+
+    def organization_id(self) -> str:
+        """The organization the account belongs to ("" if none): aws:PrincipalOrgID."""
+        if self._org_id is None:
+            org = self.client("organizations")
+            try:
+                self._org_id = org.describe_organization()["Organization"]["Id"]
+            except org.exceptions.AWSOrganizationsNotInUseException:
+                self._org_id = ""
+        return self._org_id
+
+    def request_context(self) -> dict[str, Any]:
+        """The global condition keys of the provider's requests (over TLS, as itself)."""
+        return principal_context(self.caller(), self.organization_id())
+
+    def region_problem(self, region: str) -> str:
+        """The message AWS fails a call to an opt-in region the account has not enabled with
+        ("" if enabled), from Account Management's GetRegionOptStatus; cached per account and
+        region. The error code is DISABLED_REGION_CODE."""
+        if not self.emulated or not _is_opt_in(region):
+            return ""
+        key = (self.account, region)
+        status = self._region_status.get(key)
+        if status is None:
+            answer = self.client("account", _ACCOUNT_API_REGION).get_region_opt_status(
+                RegionName=region
+            )
+            status = self._region_status[key] = answer["RegionOptStatus"]
+        if status in ("ENABLED", "ENABLED_BY_DEFAULT"):
+            return ""
+        return (
+            "The security token included in the request is invalid. "
+            f"(region {region} is not enabled in account {self.account})"
+        )
 
     def _sign_in(self) -> None:
         for role in self.config.assume_roles:
@@ -197,6 +292,9 @@ class AwsSession:
             self.account = identity["Account"]
             self.caller_arn = identity["Arn"]
             self.user_id = identity["UserId"]
+            moto_default = _MOTO_DEFAULT_IDENTITY.fullmatch(self.caller_arn)
+            if moto_default:
+                self.caller_arn = f"arn:{moto_default[1]}:iam::{moto_default[2]}:root"
 
     def _check_account(self) -> None:
         # The real provider's words (terraform-provider-aws, internal/conns/config.go).
