@@ -133,6 +133,33 @@ def test_bad_settings_exit_2_naming_the_key(org, capsys, tmp_path):
     assert f"{bad}: namePrefix 'ACME_' must match" in " ".join(err.split())
 
 
+def test_an_enrolled_region_the_log_archive_has_not_enabled_exits_2(org, capsys, tmp_path):
+    emulator, sample, _ = org
+    settings = tmp_path / "org.yaml"
+    regions = ("us-east-1", "ap-east-1")  # ap-east-1 is opt-in and enabled nowhere
+    settings.write_text(yaml.safe_dump(sample_settings(sample, regions=regions)))
+    code, out, err = run(
+        capsys, "plan", "--settings", str(settings), "--endpoint-url", emulator.endpoint_url
+    )
+    assert code == 2 and out == ""
+    message = " ".join(err.split())
+    assert (
+        f"logArchiveAccountId {sample.log_archive_account_id} has not enabled the opt-in "
+        "region(s) ap-east-1" in message
+    )
+
+
+def test_plan_warns_about_the_firehose_partition_quota(org, capsys, tmp_path):
+    emulator, sample, _ = org
+    settings = tmp_path / "org.yaml"
+    settings.write_text(yaml.safe_dump({**sample_settings(sample), "firehosePartitionQuota": 2}))
+    code, _, err = run(
+        capsys, "plan", "--settings", str(settings), "--endpoint-url", emulator.endpoint_url
+    )
+    assert code == 0
+    assert "warning: region us-east-1: 17 accounts send CloudWatch Logs" in " ".join(err.split())
+
+
 def test_an_unreachable_endpoint_exits_2(org, capsys):
     code, _, err = run(
         capsys, "plan", "--settings", str(org[2]), "--endpoint-url", "http://127.0.0.1:9"
