@@ -8,17 +8,18 @@ STAMP  := $(VENV)/.installed
 
 # The runtime lock (what `pulumi up` needs) and the dev lock (tests, emulator, lint), both with
 # hashes: pip refuses a package whose hash does not match.
-$(STAMP): requirements.txt requirements-dev.txt policy/requirements.txt
+$(STAMP): requirements.txt requirements-dev.txt policy/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet --require-hashes -r requirements.txt -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation --editable .
 	touch $(STAMP)
 
 venv: $(STAMP)
 
 ## demo: plan and preview an emulated organization offline (moto on 127.0.0.1)
 demo: $(STAMP)
-	$(PY) -m stacks demo
+	$(VENV)/bin/org-logging demo
 
 ## test: lint, then the whole test suite
 test: $(STAMP)

@@ -17,12 +17,12 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from stacks.discovery import build_plan, discover, organizations_client
-from stacks.emulator import Emulator, fake_credentials, sample_org, sample_settings
-from stacks.orgsettings import parse_org_settings
-from stacks.runners import OfflineRunner, assume_role_config, pack_config
+from enroll.demo.emulator import Emulator, fake_credentials, sample_org, sample_settings
+from enroll.offline.runner import OfflineRunner, pack_config
+from enroll.org.discovery import discover, organizations_client
+from enroll.org.plan import build_plan
+from enroll.org.settings import parse_org_settings
+from enroll.run.automation import assume_role_config
 from tests.e2e.engine import engine_bin, project_copy, pulumi, write_stack_config
 from tests.e2e.provider import install_plugin
 

@@ -20,15 +20,14 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from stacks.discovery import build_plan, discover, organizations_client
-from stacks.emulator import Emulator, fake_credentials, sample_org, sample_settings
-from stacks.ledger import Ledger
-from stacks.model import Action, Plan, PlannedStack, StackResult
-from stacks.orchestrator import RunOptions, run_plan
-from stacks.orgsettings import parse_org_settings
-from stacks.runners import OfflineRunner, pack_config
+from enroll.demo.emulator import Emulator, fake_credentials, sample_org, sample_settings
+from enroll.offline.runner import OfflineRunner, pack_config
+from enroll.org.discovery import discover, organizations_client
+from enroll.org.model import Action, Plan, PlannedStack, StackResult
+from enroll.org.plan import build_plan
+from enroll.org.settings import parse_org_settings
+from enroll.run.ledger import Ledger
+from enroll.run.orchestrator import RunOptions, run_plan
 
 REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2", "eu-central-1", "ca-central-1")
 

@@ -10,6 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import naming
+from components.contract import NAMESPACE
 from components.documents.alerts import (
     trail_changes,
 )
@@ -21,7 +22,7 @@ from components.documents.scp import (
 )
 from components.forwarding import forward_to_alert_bus
 from components.outputs import as_dict
-from components.settings import NAMESPACE, Settings
+from components.settings import Settings
 
 
 class OrganizationMismatch(pulumi.RunError):

@@ -14,15 +14,12 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from components import naming
+from components.contract import NAMESPACE, ROLES, Role, config_key
 from components.documents.delivery import (
     DESTINATION_POLICY_MAX_BYTES,
     destination_policy_bytes,
     max_destination_policy_accounts,
 )
-
-NAMESPACE = "org-logging"
-Role = Literal["management", "log-archive", "source"]
-ROLES: tuple[Role, ...] = ("management", "log-archive", "source")
 
 ACCOUNT_ID_PATTERN = re.compile(r"^[0-9]{12}$")  # not \d, which matches non-ASCII digits
 ORG_ID_PATTERN = re.compile(r"^o-[a-z0-9]{10,32}$")
@@ -232,15 +229,11 @@ class _Checker:
         return tuple(good)
 
 
-def stack_config_key(key: str) -> str:
-    return f"{NAMESPACE}:{key}"
-
-
 def parse_settings(
     values: Mapping[str, Any],
     *,
     stack_region: str | None = None,
-    label: Callable[[str], str] = stack_config_key,
+    label: Callable[[str], str] = config_key,
 ) -> Settings:
     """Validate `values` (keys without the namespace) and build Settings, or raise SettingsError.
 
@@ -452,7 +445,7 @@ def from_pulumi_config() -> Settings:
     import pulumi
     from pulumi.runtime.config import CONFIG
 
-    prefix = f"{NAMESPACE}:"
+    prefix = config_key("")
     # Read every key of the namespace so that a misspelt key is reported, not silently ignored.
     keys = [key[len(prefix) :] for key in CONFIG.get() if key.startswith(prefix)]
     config = pulumi.Config(NAMESPACE)

@@ -1,1 +1,2 @@
-"""Stack configs, the offline render and the automation that enrolls the organization."""
+"""Pulumi's stackConfigDir (the example Pulumi.<stack>.yaml files and org.yaml), and the
+`python -m stacks` alias of the `org-logging` command."""

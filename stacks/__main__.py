@@ -1,7 +1,7 @@
-"""`python -m stacks`: see stacks/cli.py."""
+"""`python -m stacks`: the same commands as `org-logging` (enroll/cli.py), kept as an alias."""
 
 import sys
 
-from stacks.cli import main
+from enroll.cli import main
 
 sys.exit(main())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -12,11 +11,9 @@ from typing import Any
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from enroll.offline.render import Registration, Rendered, render
 
-from stacks.render import Registration, Rendered, render  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 # The engine end-to-end tests need `make engine` and take minutes: `make e2e` runs them.
 collect_ignore = [] if os.environ.get("ORG_LOGGING_E2E") else ["e2e"]

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from stacks.analyzer import (
+from enroll.offline.analyzer.client import AnalyzerClient
+from enroll.offline.analyzer.config import reconcile_config
+from enroll.offline.analyzer.wire import (
     SECRET_SIG,
     SIG_KEY,
     UNKNOWN,
@@ -19,7 +21,6 @@ from stacks.analyzer import (
     UNKNOWN_BOOL,
     UNKNOWN_NUMBER,
     UNKNOWN_OBJECT,
-    AnalyzerClient,
     AnalyzerError,
     PolicyConfig,
     ProviderResource,
@@ -27,7 +28,6 @@ from stacks.analyzer import (
     Secret,
     StackInfo,
     make_urn,
-    reconcile_config,
 )
 
 PACK = Path(__file__).resolve().parent / "fixtures" / "minimal_pack"
@@ -333,6 +333,6 @@ def test_directory_without_a_pack_is_refused_before_launch(tmp_path):
 
 
 def test_default_pack_is_the_repos_policy_directory():
-    from stacks.render import PROJECT_DIR
+    from enroll.util.paths import PROJECT_DIR
 
     assert AnalyzerClient().pack_dir == (PROJECT_DIR / "policy").resolve()

@@ -1,4 +1,4 @@
-"""`python -m stacks` end to end against an emulated organization: plan, preview --offline,
+"""`org-logging` (and its alias `python -m stacks`) end to end against an emulated organization: plan, preview --offline,
 demo, --help, exit codes."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import sys
 import pytest
 import yaml
 
-from stacks.cli import main
-from stacks.emulator import Emulator, fake_credentials, sample_org, sample_settings
+from enroll.cli import main
+from enroll.demo.emulator import Emulator, fake_credentials, sample_org, sample_settings
 
 SUBCOMMANDS = ["plan", "preview", "up", "destroy", "demo"]
 
@@ -56,7 +56,7 @@ def test_every_subcommand_has_help(capsys, command):
     with pytest.raises(SystemExit) as exit_info:
         main([command, "--help"])
     assert exit_info.value.code == 0
-    assert f"python -m stacks {command}" in capsys.readouterr().out
+    assert f"org-logging {command}" in capsys.readouterr().out
 
 
 def test_usage_errors_exit_2(capsys):

@@ -23,23 +23,20 @@ from conftest import (
 
 from components.documents.delivery import destination_policy_bytes, max_destination_policy_accounts
 from components.settings import SettingsError, parse_settings
-from stacks.discovery import (
-    AccountRegions,
-    DiscoveryError,
-    build_plan,
-    discover,
-    organizations_client,
-)
-from stacks.emulator import (
+from enroll.demo.emulator import (
     OPT_IN_REGION,
     Emulator,
     fake_credentials,
     sample_org,
     sample_settings,
 )
-from stacks.orgsettings import parse_org_settings
-from stacks.render import UNKNOWN, OrgFacts, Rendered, RenderError, render
-from stacks.runners import assume_role_config
+from enroll.offline.analyzer.wire import UNKNOWN
+from enroll.offline.render import Rendered, RenderError, render
+from enroll.org.discovery import AccountRegions, DiscoveryError, discover, organizations_client
+from enroll.org.model import OrgFacts
+from enroll.org.plan import build_plan
+from enroll.org.settings import parse_org_settings
+from enroll.run.automation import assume_role_config
 
 CENTRAL = f"acme-org-logs-{LOG_ARCHIVE}-us-east-1"
 ACCESS = f"acme-org-logs-access-{LOG_ARCHIVE}-us-east-1"
@@ -101,7 +98,7 @@ def test_01_every_bucket_policy_is_applied_after_every_other_part_of_its_bucket(
 
 
 def test_01_source_stacks_of_the_management_account_run_as_the_admin_role():
-    from stacks.model import PlannedStack
+    from enroll.org.model import PlannedStack
 
     config = stack_config("source", accountId=MANAGEMENT)
     stack = PlannedStack("s", "source", MANAGEMENT, "us-east-1", config)

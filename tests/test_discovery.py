@@ -9,9 +9,16 @@ import pytest
 import yaml
 
 from components.settings import SettingsError
-from stacks.discovery import DiscoveryError, build_plan, discover, organizations_client
-from stacks.emulator import OPT_OUT_TAG, Emulator, fake_credentials, sample_org, sample_settings
-from stacks.orgsettings import load_org_settings, parse_org_settings
+from enroll.demo.emulator import (
+    OPT_OUT_TAG,
+    Emulator,
+    fake_credentials,
+    sample_org,
+    sample_settings,
+)
+from enroll.org.discovery import DiscoveryError, discover, organizations_client
+from enroll.org.plan import build_plan
+from enroll.org.settings import load_org_settings, parse_org_settings
 
 EXTRA = 45  # with the sample's 23 accounts: 68, more than a page of every paginated call
 

@@ -10,7 +10,7 @@ import pytest
 from conftest import render_config, stack_config
 from moto.iam.policy_validation import IAMPolicyDocumentValidator, IAMTrustPolicyDocumentValidator
 
-from stacks.render import Rendered
+from enroll.offline.render import Rendered
 
 # The finding kinds that mean a document is wrong, not merely broad (DESIGN §8, issue 2).
 BAD_FINDINGS = {

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from stacks.ledger import Ledger, fingerprint, program_files, result_from_json
-from stacks.model import PlannedStack, StackResult, Violation
-from stacks.render import PROJECT_DIR
+from enroll.org.model import PlannedStack, StackResult, Violation
+from enroll.run.ledger import Ledger, fingerprint, program_files, result_from_json
+from enroll.util.paths import PROJECT_DIR
 
 
 def planned(name: str = "source-1", **config) -> PlannedStack:
@@ -205,7 +205,7 @@ def test_result_from_json_inverts_to_json():
 
 
 def test_a_changed_program_changes_every_fingerprint(tmp_path):
-    from stacks.ledger import program_digest
+    from enroll.run.ledger import program_digest
 
     (tmp_path / "components").mkdir()
     (tmp_path / "Pulumi.yaml").write_text("name: org-logging\n")

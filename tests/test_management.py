@@ -18,7 +18,8 @@ from conftest import (
 
 from components.documents.scp import SCP_MAX_CHARS
 from components.management import minified
-from stacks.render import OrgFacts, RenderError, render
+from enroll.offline.render import RenderError, render
+from enroll.org.model import OrgFacts
 
 CENTRAL = "acme-org-logs-222222222222-us-east-1"
 ATTACHMENT = "aws:organizations/policyAttachment:PolicyAttachment"

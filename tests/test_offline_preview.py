@@ -24,23 +24,17 @@ from conftest import (
     stack_config,
 )
 
-from stacks import offline
-from stacks.analyzer import (
-    SECRET_SIG,
-    SIG_KEY,
-    UNKNOWN,
-    AnalyzerClient,
-    PolicyConfig,
-    Resource,
-)
-from stacks.model import StackResult
-from stacks.offline import (
+from enroll.offline import preview as offline
+from enroll.offline.analyzer.client import AnalyzerClient
+from enroll.offline.analyzer.wire import SECRET_SIG, SIG_KEY, UNKNOWN, PolicyConfig, Resource
+from enroll.offline.preview import (
     DEFAULT_AWS_PROVIDER,
     default_aws_provider,
     preview_stack,
     registrations_to_resources,
 )
-from stacks.render import OrgFacts, render
+from enroll.offline.render import render
+from enroll.org.model import OrgFacts, StackResult
 
 PACK = Path(__file__).resolve().parent / "fixtures" / "minimal_pack"
 EXAMPLES = {

@@ -17,8 +17,7 @@ import tenacity
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stacks.ledger import Ledger
-from stacks.model import (
+from enroll.org.model import (
     Action,
     Plan,
     PlannedStack,
@@ -27,7 +26,8 @@ from stacks.model import (
     Status,
     Violation,
 )
-from stacks.orchestrator import RunOptions, RunOutcome, Tally, phases, run_plan
+from enroll.run.ledger import Ledger
+from enroll.run.orchestrator import RunOptions, RunOutcome, Tally, phases, run_plan
 
 WAIT = 10  # seconds an Event may take before a test calls it a deadlock
 

@@ -11,17 +11,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from team_stacks import EXPECTED
 
-from stacks.analyzer import (
+from enroll.offline.analyzer.client import AnalyzerClient
+from enroll.offline.analyzer.wire import (
     UNKNOWN,
-    AnalyzerClient,
     PolicyConfig,
     Resource,
     Secret,
     StackInfo,
     make_urn,
 )
-from stacks.offline import preview_stack, registrations_to_resources
-from stacks.render import render
+from enroll.offline.preview import preview_stack, registrations_to_resources
+from enroll.offline.render import render
 
 PACK_CONFIG = {
     name: PolicyConfig(properties={"namePrefix": "acme"})

@@ -11,7 +11,7 @@ from conftest import LOG_ARCHIVE, example_stack_config, render_config, stack_con
 from components.log_archive import LogArchive, LogArchiveArgs
 from components.management import OrgGuardrails, OrgGuardrailsArgs
 from components.settings import parse_settings
-from stacks.render import OfflineMocks
+from enroll.offline.mocks import OfflineMocks
 
 ARN = re.compile(r"arn:[a-z-]*:")
 

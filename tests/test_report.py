@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from stacks.model import Exclusion, Plan, PlannedStack, StackResult, Violation
-from stacks.orchestrator import RunOutcome, Tally
-from stacks.report import (
+from enroll.org.model import Exclusion, Plan, PlannedStack, StackResult, Violation
+from enroll.run.orchestrator import RunOutcome, Tally
+from enroll.run.report import (
     RichProgress,
     exit_code,
     first_problem,
@@ -212,7 +212,7 @@ def test_the_report_is_replaced_atomically_and_leaves_no_temporary_file(tmp_path
     def refuse(source, target):
         raise OSError("disk full")
 
-    monkeypatch.setattr("stacks.report.os.replace", refuse)
+    monkeypatch.setattr("enroll.run.report.os.replace", refuse)
     with pytest.raises(OSError, match="disk full"):
         write_json_report(mixed_outcome(), path, action="up", plan=PLAN)
     assert path.read_text() == before

@@ -7,9 +7,9 @@ import os
 import yaml
 from conftest import LOG_ARCHIVE, MANAGEMENT, MEMBER, stack_config
 
-from stacks.model import PlannedStack, RetryableError
-from stacks.render import PROJECT_DIR
-from stacks.runners import AutomationRunner, assume_role_config, is_retryable
+from enroll.org.model import PlannedStack, RetryableError
+from enroll.run.automation import AutomationRunner, assume_role_config, is_retryable
+from enroll.util.paths import PROJECT_DIR
 
 
 def planned(role: str, account: str, **overrides) -> PlannedStack:
@@ -95,7 +95,7 @@ def test_a_lock_left_by_a_dead_process_of_this_host_is_stale():
     import socket
     import subprocess
 
-    from stacks.runners import stale_lock
+    from enroll.run.automation import stale_lock
 
     gone = subprocess.Popen(["true"])
     gone.wait()

@@ -14,7 +14,7 @@ from conftest import (
 )
 
 from components.settings import ALL_KEYS, ObjectLock, SettingsError, parse_settings
-from stacks.render import RenderError
+from enroll.offline.render import RenderError
 
 
 def values(role: str, partition: str = "aws", **overrides: object) -> tuple[dict, str | None]:
@@ -129,7 +129,7 @@ def test_a_key_of_another_role_is_refused():
 def test_unknown_role():
     with pytest.raises(
         SettingsError,
-        match=r"org-logging:role 'archive' must be one of management, log-archive, source",
+        match=r"org-logging:role 'archive' must be one of log-archive, management, source",
     ):
         parse("archive")
 

@@ -16,7 +16,7 @@ from conftest import (
     statements,
 )
 
-from stacks.render import RenderError
+from enroll.offline.render import RenderError
 
 REGION = "eu-west-1"
 BUCKET = f"acme-logs-{MEMBER}-{REGION}"

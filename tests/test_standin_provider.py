@@ -28,7 +28,7 @@ import pytest
 from google.protobuf import empty_pb2
 from pulumi.runtime.proto import provider_pb2
 
-from stacks.emulator import OPT_IN_REGION, Emulator, SampleOrg, fake_credentials, sample_org
+from enroll.demo.emulator import OPT_IN_REGION, Emulator, SampleOrg, fake_credentials, sample_org
 from tests.e2e.provider import (
     PLUGIN_SCRIPT,
     PLUGIN_VERSION,

@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 import yaml
 
-from stacks.discovery import build_plan, discover, organizations_client
-from stacks.emulator import Emulator, fake_credentials, sample_org, sample_settings
-from stacks.orgsettings import parse_org_settings
+from enroll.demo.emulator import Emulator, fake_credentials, sample_org, sample_settings
+from enroll.org.discovery import discover, organizations_client
+from enroll.org.plan import build_plan
+from enroll.org.settings import parse_org_settings
 from tests.e2e.engine import engine_bin
 from tests.e2e.provider import install_plugin
 

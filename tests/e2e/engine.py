@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from stacks.runners import pulumi_yaml
+from enroll.run.automation import pulumi_yaml
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from stacks.model import PlannedStack
-from stacks.runners import assume_role_config
+from enroll.org.model import PlannedStack
+from enroll.run.automation import assume_role_config
 from tests.e2e.engine import member_s3, project_copy, pulumi, stack_outputs, write_stack_config
 
 ROLES = ("log-archive", "management", "source")

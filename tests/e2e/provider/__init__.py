@@ -27,7 +27,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from stacks.processes import stop_process_group
+from enroll.util.processes import stop_process_group
 
 PLUGIN_NAME = "aws"
 PLUGIN_VERSION = "7.51.1"

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from stacks.render import computed_outputs
+from enroll.offline.mocks import computed_outputs
 
 from .policy_eval import Request, applying_statements
 from .session import DISABLED_REGION_CODE, AwsSession, dns_suffix

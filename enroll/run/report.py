@@ -23,8 +23,8 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from stacks.model import Action, Plan, StackResult
-from stacks.orchestrator import RoleSummary, RunOutcome, Tally
+from enroll.org.model import Action, Plan, StackResult
+from enroll.run.orchestrator import RoleSummary, RunOutcome, Tally
 
 MESSAGE_WIDTH = 160
 _STATUS_STYLE = {"passed": "green", "failed": "red", "error": "red bold", "skipped": "yellow"}

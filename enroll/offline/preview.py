@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from stacks.analyzer import (
-    AnalyzerClient,
+from components.contract import AWS_PROVIDER_VERSION, PROJECT, config_string
+from enroll.offline.analyzer.client import AnalyzerClient
+from enroll.offline.analyzer.wire import (
     AnalyzerError,
     AnalyzeResult,
     ProviderResource,
@@ -21,17 +22,8 @@ from stacks.analyzer import (
     ResourceOptions,
     StackInfo,
 )
-from stacks.model import StackResult, Status, Violation
-from stacks.render import (
-    AWS_PROVIDER_VERSION,
-    PROJECT,
-    OrgFacts,
-    Registration,
-    Rendered,
-    RenderError,
-    config_string,
-    render,
-)
+from enroll.offline.render import Registration, Rendered, RenderError, render
+from enroll.org.model import OrgFacts, StackResult, Status, Violation
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 AWS_PROVIDER_TYPE = "pulumi:providers:aws"

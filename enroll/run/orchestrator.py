@@ -25,8 +25,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from stacks.ledger import Ledger, fingerprint, result_from_json
-from stacks.model import (
+from enroll.org.model import (
     ROLE_ORDER,
     Action,
     Plan,
@@ -35,6 +34,7 @@ from stacks.model import (
     StackResult,
     StackRunner,
 )
+from enroll.run.ledger import Ledger, fingerprint, result_from_json
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from stacks.model import Action, PlannedStack, StackResult, Violation
-from stacks.render import PROJECT_DIR
+from enroll.org.model import Action, PlannedStack, StackResult, Violation
+from enroll.util.paths import PROJECT_DIR
 
 # Actions that change a stack's resources: a later one of the other kind makes a pass stale.
 _STATE_CHANGING = frozenset({"up", "destroy"})

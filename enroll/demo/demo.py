@@ -12,18 +12,19 @@ from pathlib import Path
 import yaml
 from rich.console import Console
 
-from stacks.cli import excluded_table, plan_pack_config, plan_table, print_warnings, run_action
-from stacks.diagram import topology_markdown
-from stacks.discovery import build_plan, discover, organizations_client
-from stacks.emulator import (
+from enroll.cli import excluded_table, plan_pack_config, plan_table, print_warnings, run_action
+from enroll.demo.diagram import topology_markdown
+from enroll.demo.emulator import (
     OPT_IN_REGION,
     Emulator,
     fake_credentials,
     sample_org,
     sample_settings,
 )
-from stacks.orgsettings import load_org_settings
-from stacks.runners import OfflineRunner
+from enroll.offline.runner import OfflineRunner
+from enroll.org.discovery import discover, organizations_client
+from enroll.org.plan import build_plan
+from enroll.org.settings import load_org_settings
 
 # Two regions every account has, and an opt-in one that one account has not enabled.
 DEMO_REGIONS = ("us-east-1", "eu-west-1", OPT_IN_REGION)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from stacks.discovery import Account, Organization
-from stacks.model import Plan
+from enroll.org.discovery import Account, Organization
+from enroll.org.model import Plan
 
 ACCOUNTS_SHOWN_PER_OU = 8  # larger OUs are summarized, so a 1,000-account org stays readable
 

@@ -24,8 +24,8 @@ from typing import IO, Any
 
 import boto3
 
-from stacks.processes import stop_process_group
-from stacks.render import PROJECT_DIR
+from enroll.util.paths import PROJECT_DIR
+from enroll.util.processes import stop_process_group
 
 OPT_OUT_TAG = "org-logging-opt-out"
 
@@ -43,7 +43,7 @@ class Emulator:
     def __enter__(self) -> Emulator:
         self._process = subprocess.Popen(
             # moto's server with our stand-ins for the APIs it lacks (stacks/emulator_server.py)
-            [sys.executable, "-m", "stacks.emulator_server", "-H", "127.0.0.1", "-p", "0"],
+            [sys.executable, "-m", "enroll.demo.emulator_server", "-H", "127.0.0.1", "-p", "0"],
             cwd=PROJECT_DIR,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,

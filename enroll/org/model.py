@@ -9,14 +9,31 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from components.contract import ROLES, Role
+
 Action = Literal["preview", "up", "destroy"]
-Role = Literal["log-archive", "management", "source"]
 # passed: the operation succeeded (and, for previews, no mandatory violation);
 # failed: it ran and failed, or a mandatory policy was violated;
 # error: it could not run (bad config, program error, unreachable account...);
 # skipped: not run (failure tolerance reached, an earlier phase failed, already done).
 Status = Literal["passed", "failed", "error", "skipped"]
-ROLE_ORDER: dict[str, int] = {"log-archive": 0, "management": 1, "source": 2}
+ROLE_ORDER: dict[str, int] = {role: position for position, role in enumerate(ROLES)}
+
+
+@dataclass(frozen=True)
+class OrgFacts:
+    """What the organization looks like to the program's data sources (`getOrganization`...)."""
+
+    org_id: str
+    management_account_id: str
+    root_id: str = "r-a1b2"
+    scp_enabled: bool = True
+    # SCP names already attached to each target, ours excluded.
+    attached_scps: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Services with trusted access (ListAWSServiceAccessForOrganization).
+    service_access_principals: tuple[str, ...] = ("cloudtrail.amazonaws.com",)
+    # Whether the log-archive stack's key exists (the management stack looks it up).
+    central_key_exists: bool = True
 
 
 @dataclass(frozen=True)

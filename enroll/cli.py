@@ -20,20 +20,22 @@ from rich.markup import escape
 from rich.table import Table
 
 from components.settings import SettingsError
-from stacks.discovery import (
-    DiscoveryError,
-    Organization,
-    build_plan,
-    discover,
-    organizations_client,
+from enroll.offline.runner import OfflineRunner, pack_config
+from enroll.org.discovery import DiscoveryError, Organization, discover, organizations_client
+from enroll.org.model import Plan
+from enroll.org.plan import build_plan
+from enroll.org.settings import OrgSettings, load_org_settings
+from enroll.run.automation import AutomationRunner
+from enroll.run.ledger import Ledger
+from enroll.run.orchestrator import RunOptions, new_run_id, run_plan
+from enroll.run.report import (
+    RichProgress,
+    exit_code,
+    problems_table,
+    summary_table,
+    write_json_report,
 )
-from stacks.ledger import Ledger
-from stacks.model import Plan
-from stacks.orchestrator import RunOptions, new_run_id, run_plan
-from stacks.orgsettings import OrgSettings, load_org_settings
-from stacks.render import PROJECT_DIR
-from stacks.report import RichProgress, exit_code, problems_table, summary_table, write_json_report
-from stacks.runners import AutomationRunner, OfflineRunner, pack_config
+from enroll.util.paths import PROJECT_DIR
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 GITHUB_MATRIX_MAX_JOBS = 256
@@ -169,7 +171,7 @@ def _run_arguments(parser: argparse.ArgumentParser, action: str) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m stacks",
+        prog="org-logging",
         description="Enroll every account and region of an AWS Organization in org-logging.",
         epilog="Exit codes: 0 ok; 1 failed stacks or mandatory policy violations; "
         "2 usage, settings or discovery errors.",
@@ -406,7 +408,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "plan":
             return command_plan(args, out, err)
         if args.command == "demo":
-            from stacks.demo import run_demo
+            from enroll.demo.demo import run_demo
 
             return run_demo(args, out, err)
         return command_run(args.command, args, out, err)

@@ -1,0 +1,187 @@
+"""Render our Pulumi program for one stack config, in-process, under Pulumi's mocks.
+
+What is captured is what the engine would receive from the program: every resource
+registration (type, name, wire-format inputs, parent, provider, dependencies, property
+dependencies) and the stack outputs. No CLI, no credentials, no network.
+
+Each render runs in a fresh `contextvars.Context`, so many stacks render one after another
+in one process without sharing Pulumi runtime state.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import runpy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from google.protobuf import json_format
+
+from components.contract import PROJECT, config_string
+from enroll.offline.analyzer.wire import unwrap_secrets
+from enroll.offline.mocks import OfflineMocks
+from enroll.org.model import OrgFacts
+from enroll.util.paths import PROJECT_DIR
+
+
+class RenderError(Exception):
+    """The program failed for this config; the message is what `pulumi preview` would print."""
+
+    def __init__(self, message: str, resources: list[Registration] | None = None) -> None:
+        super().__init__(message)
+        self.resources = resources or []
+
+
+@dataclass
+class Registration:
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str
+    provider: str
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
+    wire_inputs: dict[str, Any]  # JSON form of the Struct the engine receives
+    inputs: dict[str, Any]  # the same with secrets unwrapped; unknowns stay UNKNOWN
+    retain_on_delete: bool = False
+
+
+@dataclass
+class Rendered:
+    stack: str
+    resources: list[Registration]
+    outputs: dict[str, Any]
+    invokes: list[str]
+
+    def of_type(self, type_: str) -> list[Registration]:
+        return [r for r in self.resources if r.type == type_]
+
+    def one(self, type_: str, name: str | None = None) -> Registration:
+        found = [r for r in self.of_type(type_) if name is None or r.name == name]
+        if len(found) != 1:
+            names = [r.name for r in self.of_type(type_)]
+            raise LookupError(f"expected one {type_} named {name!r}; have {names}")
+        return found[0]
+
+    def by_urn(self, urn: str) -> Registration:
+        return next(r for r in self.resources if r.urn == urn)
+
+
+# --------------------------------------------------------------------------------------------
+# The recording monitor and the render itself
+# --------------------------------------------------------------------------------------------
+
+
+def _recording_monitor(mocks: OfflineMocks) -> Any:
+    from pulumi.runtime.mocks import MockMonitor
+
+    class RecordingMonitor(MockMonitor):
+        def __init__(self) -> None:
+            super().__init__(mocks)
+            self.registrations: list[Registration] = []
+            self.stack_outputs: dict[str, Any] = {}
+
+        def RegisterResource(self, request: Any) -> Any:
+            response = super().RegisterResource(request)
+            wire = json_format.MessageToDict(request.object)
+            self.registrations.append(
+                Registration(
+                    urn=response.urn,
+                    type=request.type,
+                    name=request.name,
+                    custom=bool(request.custom),
+                    parent=request.parent,
+                    provider=request.provider,
+                    dependencies=list(request.dependencies),
+                    property_dependencies={
+                        key: list(deps.urns) for key, deps in request.propertyDependencies.items()
+                    },
+                    wire_inputs=wire,
+                    inputs=unwrap_secrets(wire),
+                    retain_on_delete=bool(request.retainOnDelete),
+                )
+            )
+            return response
+
+        def RegisterResourceOutputs(self, request: Any) -> Any:
+            if request.urn.endswith(f"pulumi:pulumi:Stack::{PROJECT}-{self.stack_name}"):
+                self.stack_outputs = unwrap_secrets(json_format.MessageToDict(request.outputs))
+            return super().RegisterResourceOutputs(request)
+
+    return RecordingMonitor()
+
+
+def _skip_source_positions() -> None:
+    """The SDK walks the Python stack for every registration to report source positions to the
+    engine; mocks discard them, and the walk is ~15% of a render."""
+    from pulumi.runtime import resource
+    from pulumi.runtime.proto import source_pb2
+
+    resource._get_stack_trace = source_pb2.StackTrace  # type: ignore[attr-defined]
+
+
+def render(
+    config: Mapping[str, Any],
+    *,
+    stack: str,
+    preview: bool = False,
+    org: OrgFacts | None = None,
+    program: Callable[[], None] | None = None,
+) -> Rendered:
+    """Run the program (default: the project's `__main__.py`) for `config` under mocks.
+
+    `config` maps full keys (`org-logging:role`, `aws:region`) to strings, or to lists and
+    maps that are passed as JSON, as Pulumi config stores them.
+    """
+    return contextvars.Context().run(_render, dict(config), stack, preview, org, program)
+
+
+def _render(
+    config: dict[str, Any],
+    stack: str,
+    preview: bool,
+    org: OrgFacts | None,
+    program: Callable[[], None] | None,
+) -> Rendered:
+    from google.protobuf import empty_pb2
+    from pulumi.runtime import config as pulumi_config
+    from pulumi.runtime.mocks import MockEngine, MockSettings
+    from pulumi.runtime.settings import configure
+    from pulumi.runtime.stack import run_in_stack
+    from pulumi.runtime.sync_await import _sync_await
+
+    _skip_source_positions()
+    mocks = OfflineMocks(config, org, preview)
+    monitor = _recording_monitor(mocks)
+    monitor.stack_name = stack
+    configure(
+        MockSettings(
+            monitor=monitor,
+            monitor_features=set(monitor.GetDeploymentInfo(empty_pb2.Empty()).supportedFeatures),
+            engine=MockEngine(None),
+            project=PROJECT,
+            stack=stack,
+            dry_run=preview,
+            organization="organization",
+            callbacks=None,
+        )
+    )
+    pulumi_config.set_all_config({key: config_string(value) for key, value in config.items()})
+    entry = program or (
+        lambda: runpy.run_path(str(PROJECT_DIR / "__main__.py"), run_name="__main__")
+    )
+    try:
+        _sync_await(run_in_stack(entry))
+    except Exception as error:
+        from pulumi import RunError
+
+        message = str(error) if isinstance(error, RunError) else f"{type(error).__name__}: {error}"
+        raise RenderError(message, monitor.registrations) from error
+    return Rendered(
+        stack=stack,
+        resources=monitor.registrations,
+        outputs=monitor.stack_outputs,
+        invokes=list(mocks.invokes),
+    )
