@@ -1,4 +1,4 @@
-"""OrgGuardrails: the management account's organization trail and SCPs (DESIGN §5)."""
+"""OrgGuardrails: the management account's organization trail and SCPs (docs/architecture.md, "Roles")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every name, ARN and prefix of org-logging (DESIGN §4). Nothing else builds one.
+"""Every name, ARN and prefix of org-logging (docs/architecture.md, "Names"). Nothing else builds one.
 
 Pure functions over strings: no Pulumi, no AWS calls. The conventions the policy pack checks
 too (regions and partitions, bucket names, the object layout, validity rules) live in
@@ -116,12 +116,12 @@ def sns_topic_arn(region: str, account: str, topic: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# Names (DESIGN §4)
+# Names
 # --------------------------------------------------------------------------------------------
 
 
 def source_stack_name(account: str, region: str) -> str:
-    """The stack of one member account x region (DESIGN §2)."""
+    """The stack of one member account x region (docs/architecture.md, "Roles")."""
     return f"source-{account}-{region}"
 
 
@@ -239,7 +239,7 @@ def scp_protect_logging_name(prefix: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# Object layout in the central bucket (DESIGN §4)
+# Object layout in the central bucket
 # --------------------------------------------------------------------------------------------
 
 CLOUDWATCH_LOGS = "CloudWatchLogs"

@@ -12,7 +12,7 @@ from moto.iam.policy_validation import IAMPolicyDocumentValidator, IAMTrustPolic
 
 from enroll.offline.render import Rendered
 
-# The finding kinds that mean a document is wrong, not merely broad (DESIGN §8, issue 2).
+# The finding kinds that mean a document is wrong, not merely broad .
 BAD_FINDINGS = {
     "UNKNOWN_ACTION",
     "UNKNOWN_PREFIX",

@@ -1,4 +1,4 @@
-"""LogArchive: each DESIGN §5 line, asserted on the inputs the program registers."""
+"""LogArchive: each promise of the log-archive stack, asserted on the inputs the program registers."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""OrgGuardrails: the organization trail and the SCPs (DESIGN §5)."""
+"""OrgGuardrails: the organization trail and the SCPs ."""
 
 from __future__ import annotations
 

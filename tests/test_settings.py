@@ -1,4 +1,4 @@
-"""Settings: the DESIGN §3 keys, their defaults, and clear errors for bad values."""
+"""Settings: the config contract's keys, their defaults, and clear errors for bad values."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def test_the_config_keys_are_exactly_those_of_the_design():
         "localRetentionDays",
         "scpTargets",
         "cloudFrontLegacyLogging",  # issue 3: opt-in ACLs for legacy CloudFront logging
-        "replicationTimeControl",  # DESIGN §5: RTC/metrics optional
+        "replicationTimeControl",  # RTC optional
         "memberAccountIds",  # the plan's enrolled accounts (aws-cn destination policies)
         "firehosePartitionQuota",  # active partitions per region's stream
     }

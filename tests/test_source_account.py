@@ -1,4 +1,4 @@
-"""SourceAccountLogging: each DESIGN §5 source line, asserted on the registered inputs."""
+"""SourceAccountLogging: each promise of a source stack, asserted on the registered inputs."""
 
 from __future__ import annotations
 

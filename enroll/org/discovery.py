@@ -1,4 +1,4 @@
-"""Discover the organization (Organizations API, paginated) and plan its stacks (DESIGN §7).
+"""Discover the organization (Organizations API, paginated) with every account's OU path, tags and enabled regions.
 
 Walks the root and every OU below it, so each account is known with its OU path; reads the
 opt-out tag only when one is configured. Works against any endpoint boto3 can reach

@@ -1,4 +1,4 @@
-"""The organization's settings file (`stacks/org.yaml`): DESIGN §3 keys for every stack, and
+"""The organization's settings file (`stacks/org.yaml`): the stack config keys of every stack, and
 which accounts to leave out. Validated with the stack config's own rules and messages.
 
 `orgId` and `managementAccountId` are not in the file: discovery reads them from the
@@ -50,7 +50,7 @@ class Exclusions:
 @dataclass(frozen=True)
 class OrgSettings:
     path: str
-    values: Mapping[str, Any]  # the file's DESIGN §3 keys, as written
+    values: Mapping[str, Any]  # the file's stack config keys, as written
     exclude: Exclusions
 
     @property

@@ -1,5 +1,5 @@
-"""The StackRunner seam (DESIGN §8): the Automation API for real use, an offline runner for CI
-and the demo. The orchestrator drives either the same way.
+"""The Automation API runner: each stack through the real engine (a LocalWorkspace on this
+project, stack config in the state dir). The orchestrator drives it like the offline runner.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Run a Python CrossGuard policy pack the way the Pulumi engine does, without the engine.
 
-There is no Pulumi CLI here (DESIGN §8), so `preview --offline` launches the pack itself and
+Where there is no Pulumi CLI, `preview --offline` launches the pack itself and
 speaks the engine's analyzer gRPC protocol to it. Measured against pulumi 3.272.0 and
 pulumi-policy 1.21.0; the engine side follows the pulumi/pulumi Go sources (analyzer_plugin.go,
 step_generator.go, ReconcilePolicyPackConfig).
