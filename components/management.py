@@ -1,4 +1,5 @@
-"""OrgGuardrails: the management account's organization trail and SCPs (docs/architecture.md, "Roles")."""
+"""OrgGuardrails: the management account's organization trail and SCPs, and the rule that
+watches the trail (docs/architecture.md, "Roles")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Every name, ARN and prefix of org-logging (docs/architecture.md, "Names"). Nothing else builds one.
+"""Every name, ARN and prefix of org-logging (docs/architecture.md, "Names"). Nothing else
+builds one.
 
 Pure functions over strings: no Pulumi, no AWS calls. The conventions the policy pack checks
 too (regions and partitions, bucket names, the object layout, validity rules) live in

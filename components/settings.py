@@ -1,4 +1,5 @@
-"""Typed, validated settings from the stack config (docs/architecture.md, "Config contract"). No AWS calls.
+"""Typed, validated settings from the stack config (docs/architecture.md, "Config contract").
+No AWS calls.
 
 `parse_settings` takes plain values (a YAML file, the automation) or Pulumi config strings
 (JSON for lists and maps) and checks everything before any resource is registered. Every

@@ -1,4 +1,5 @@
-"""The conventions org-logging and its policy pack share: regions and partitions, bucket names, the object layout.
+"""The conventions org-logging and its policy pack share: regions and partitions, bucket
+names, the object layout.
 
 This module lives in the pack so the pack stays self-contained when published with
 `pulumi policy publish`; the program imports it through `components/naming.py`, which makes

@@ -1,4 +1,5 @@
-"""Discover the organization (Organizations API, paginated) with every account's OU path, tags and enabled regions.
+"""Discover the organization (Organizations API, paginated): every account with its OU path,
+its tags and, when an enrolled region is opt-in, its enabled regions.
 
 Walks the root and every OU below it, so each account is known with its OU path; reads the
 opt-out tag only when one is configured. Works against any endpoint boto3 can reach
