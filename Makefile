@@ -21,10 +21,11 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/org-logging demo
 
-## test: lint, then the whole test suite
+## test: lint, the import contracts, then the whole test suite
 test: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -n auto -q
 
 ## engine: build the Pulumi CLI and Python language host from Go modules (cached outside the repo)

@@ -1,4 +1,5 @@
-"""`python -m stacks`: plan, preview, up and destroy org-logging across the organization.
+"""`org-logging` (alias `python -m stacks`): plan, preview, up and destroy org-logging across
+the organization, and the demo.
 
 Exit codes: 0 every stack passed; 1 a stack failed or a mandatory policy was violated;
 2 usage, settings or discovery errors (nothing ran).
@@ -17,24 +18,16 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from components.settings import SettingsError
-from enroll.offline.runner import OfflineRunner, pack_config
+from enroll.offline.runner import OfflineRunner, plan_pack_config
 from enroll.org.discovery import DiscoveryError, Organization, discover, organizations_client
 from enroll.org.model import Plan
 from enroll.org.plan import build_plan
 from enroll.org.settings import OrgSettings, load_org_settings
+from enroll.org.tables import excluded_table, plan_table, print_warnings
 from enroll.run.automation import AutomationRunner
-from enroll.run.ledger import Ledger
-from enroll.run.orchestrator import RunOptions, new_run_id, run_plan
-from enroll.run.report import (
-    RichProgress,
-    exit_code,
-    problems_table,
-    summary_table,
-    write_json_report,
-)
+from enroll.run.execute import Execution, execute
 from enroll.util.paths import PROJECT_DIR
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -256,35 +249,6 @@ def narrow(plan: Plan, args: argparse.Namespace) -> Plan:
     return plan
 
 
-def plan_table(plan: Plan) -> Table:
-    table = Table(title=f"{len(plan.stacks)} stacks")
-    for column in ("stack", "role", "account", "region"):
-        table.add_column(column)
-    for stack in plan.stacks:
-        table.add_row(stack.name, stack.role, stack.account_id, stack.region)
-    return table
-
-
-def excluded_table(plan: Plan) -> Table:
-    accounts = sum(1 for e in plan.excluded if e.region is None)
-    regions = len(plan.excluded) - accounts
-    title = f"{accounts} accounts excluded" + (
-        f", and {regions} account x region pairs" if regions else ""
-    )
-    table = Table(title=title)
-    table.add_column("account")
-    table.add_column("region")
-    table.add_column("reason")
-    for exclusion in plan.excluded:
-        table.add_row(exclusion.account_id, exclusion.region or "all", exclusion.reason)
-    return table
-
-
-def print_warnings(plan: Plan, err: Console) -> None:
-    for warning in plan.warnings:
-        err.print("[bold yellow]warning:[/]", escape(warning), highlight=False)
-
-
 def github_matrix(plan: Plan, shards: int | None) -> dict[str, Any]:
     count = shards or max(1, math.ceil(len(plan.stacks) / STACKS_PER_SHARD))
     if not 1 <= count <= GITHUB_MATRIX_MAX_JOBS:
@@ -310,53 +274,6 @@ def command_plan(args: argparse.Namespace, out: Console, err: Console) -> int:
     return EXIT_OK
 
 
-def run_action(
-    action: str,
-    plan: Plan,
-    runner: Any,
-    *,
-    args: argparse.Namespace,
-    state_dir: Path,
-    out: Console,
-    err: Console,
-) -> int:
-    run_id = new_run_id()
-    options = RunOptions(
-        action=action,  # type: ignore[arg-type]
-        concurrency=args.concurrency or (os.cpu_count() or 1),
-        max_failures=args.max_failures,
-        retries=args.retries,
-        resume=bool(getattr(args, "resume", False)),
-        run_id=run_id,
-    )
-    ledger = Ledger(state_dir / "ledger.jsonl")
-    with RichProgress(len(plan.stacks), console=err, label=action) as bar:
-        outcome = run_plan(plan, runner, options, ledger=ledger, progress=bar)
-    report = Path(args.report) if args.report else state_dir / "reports" / f"{action}-{run_id}.json"
-    write_json_report(outcome, report, action=action, plan=plan)  # type: ignore[arg-type]
-    out.print(summary_table(outcome))
-    if any(r.status != "passed" or r.violations for r in outcome.results):
-        out.print(problems_table(outcome, limit=50))
-    out.print(f"report: {report}")
-    return exit_code(outcome)
-
-
-def plan_pack_config(plan: Plan) -> dict[str, Any]:
-    """The pack config our stacks are judged with: the plan's prefix and SCP targets."""
-    config = plan.stacks[0].config if plan.stacks else {}
-    return pack_config(
-        str(config.get("org-logging:namePrefix", "")),
-        next(
-            (
-                s.config["org-logging:scpTargets"]
-                for s in plan.stacks
-                if "org-logging:scpTargets" in s.config
-            ),
-            (),
-        ),
-    )
-
-
 def load_plan(path: str) -> Plan:
     try:
         return Plan.from_json(json.loads(Path(path).read_text()))
@@ -380,8 +297,12 @@ def command_run(action: str, args: argparse.Namespace, out: Console, err: Consol
             workers=args.workers,
         )
         with runner_context as runner:
-            return run_action(
-                action, plan, runner, args=args, state_dir=state_dir, out=out, err=err
+            return execute(
+                plan,
+                runner,
+                execution(action, args, state_dir, default=os.cpu_count() or 1),
+                out=out,
+                err=err,
             )
     runner = AutomationRunner(
         state_dir=state_dir,
@@ -393,9 +314,20 @@ def command_run(action: str, args: argparse.Namespace, out: Console, err: Consol
         runner.prepare()
     except Exception as error:
         raise UsageError(f"cannot run the Pulumi CLI: {error}") from None
-    if args.concurrency is None:
-        args.concurrency = 8
-    return run_action(action, plan, runner, args=args, state_dir=state_dir, out=out, err=err)
+    return execute(plan, runner, execution(action, args, state_dir, default=8), out=out, err=err)
+
+
+def execution(action: str, args: argparse.Namespace, state_dir: Path, *, default: int) -> Execution:
+    """The run's options from its flags; `default` concurrency when none is given."""
+    return Execution(
+        action=action,  # type: ignore[arg-type]
+        concurrency=args.concurrency or default,
+        state_dir=state_dir,
+        max_failures=args.max_failures,
+        retries=args.retries,
+        resume=bool(getattr(args, "resume", False)),
+        report=Path(args.report) if args.report else None,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -410,7 +342,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             from enroll.demo.demo import run_demo
 
-            return run_demo(args, out, err)
+            return run_demo(
+                Path(args.out),
+                extra_accounts=args.extra_accounts,
+                workers=args.workers,
+                out=out,
+                err=err,
+            )
         return command_run(args.command, args, out, err)
     except (SettingsError, DiscoveryError, UsageError) as error:
         err.print("[bold red]error:[/]", escape(str(error)), highlight=False)

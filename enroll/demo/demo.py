@@ -1,10 +1,9 @@
-"""`python -m stacks demo`: the embedded default. An emulated organization on 127.0.0.1,
+"""`org-logging demo`: the embedded default. An emulated organization on 127.0.0.1,
 discovered, planned and previewed offline: the same path a real organization takes, minus AWS.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 from pathlib import Path
@@ -12,7 +11,6 @@ from pathlib import Path
 import yaml
 from rich.console import Console
 
-from enroll.cli import excluded_table, plan_pack_config, plan_table, print_warnings, run_action
 from enroll.demo.diagram import topology_markdown
 from enroll.demo.emulator import (
     OPT_IN_REGION,
@@ -21,21 +19,29 @@ from enroll.demo.emulator import (
     sample_org,
     sample_settings,
 )
-from enroll.offline.runner import OfflineRunner
+from enroll.offline.runner import OfflineRunner, plan_pack_config
 from enroll.org.discovery import discover, organizations_client
 from enroll.org.plan import build_plan
 from enroll.org.settings import load_org_settings
+from enroll.org.tables import excluded_table, plan_table, print_warnings
+from enroll.run.execute import Execution, execute
 
 # Two regions every account has, and an opt-in one that one account has not enabled.
 DEMO_REGIONS = ("us-east-1", "eu-west-1", OPT_IN_REGION)
 
 
-def run_demo(args: argparse.Namespace, out: Console, err: Console) -> int:
-    out_dir = Path(args.out)
+def run_demo(
+    out_dir: Path,
+    *,
+    extra_accounts: int = 0,
+    workers: int | None = None,
+    out: Console,
+    err: Console,
+) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     with fake_credentials(), Emulator() as emulator:
         err.print(f"AWS emulator (moto) on {emulator.endpoint_url}")
-        sample = sample_org(emulator, extra_accounts=args.extra_accounts)
+        sample = sample_org(emulator, extra_accounts=extra_accounts)
         settings_file = out_dir / "org.yaml"
         settings_file.write_text(
             "# The demo organization's settings (generated; see stacks/org.yaml)\n"
@@ -49,26 +55,17 @@ def run_demo(args: argparse.Namespace, out: Console, err: Console) -> int:
         out.print(plan_table(plan))
         out.print(excluded_table(plan))
         print_warnings(plan, err)
-        run_args = argparse.Namespace(
-            concurrency=args.workers or os.cpu_count() or 1,
-            max_failures=None,
+        how = Execution(
+            action="preview",
+            concurrency=workers or os.cpu_count() or 1,
+            state_dir=out_dir / "state",
             retries=3,
-            report=str(out_dir / "report.json"),
+            report=out_dir / "report.json",
         )
         with OfflineRunner(
-            org=org.facts(),
-            policy_config=plan_pack_config(plan),
-            workers=args.workers,
+            org=org.facts(), policy_config=plan_pack_config(plan), workers=workers
         ) as runner:
-            code = run_action(
-                "preview",
-                plan,
-                runner,
-                args=run_args,
-                state_dir=out_dir / "state",
-                out=out,
-                err=err,
-            )
+            code = execute(plan, runner, how, out=out, err=err)
         topology = out_dir / "topology.md"
         topology.write_text(topology_markdown(org, plan))
     out.print(f"settings: {settings_file}\nplan: {out_dir / 'plan.json'}\ntopology: {topology}")

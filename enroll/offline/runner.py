@@ -13,10 +13,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from components.contract import config_key
 from enroll.offline.analyzer.client import AnalyzerClient
 from enroll.offline.analyzer.wire import PolicyConfig
 from enroll.offline.preview import preview_stack
-from enroll.org.model import Action, OrgFacts, PlannedStack, StackResult
+from enroll.org.model import Action, OrgFacts, Plan, PlannedStack, StackResult
 from enroll.util.paths import PROJECT_DIR
 
 
@@ -116,3 +117,17 @@ class OfflineRunner:
         result = self._pool.submit(_preview_in_worker, stack.name, dict(stack.config)).result()
         result.duration_seconds = time.perf_counter() - started
         return result
+
+
+def plan_pack_config(plan: Plan) -> dict[str, PolicyConfig]:
+    """The pack config our stacks are judged with: the plan's prefix and SCP targets."""
+    config = plan.stacks[0].config if plan.stacks else {}
+    targets = next(
+        (
+            s.config[config_key("scpTargets")]
+            for s in plan.stacks
+            if config_key("scpTargets") in s.config
+        ),
+        (),
+    )
+    return pack_config(str(config.get(config_key("namePrefix"), "")), targets)
