@@ -34,6 +34,7 @@ from components.documents.key import central_key_policy
 from components.outputs import as_dict
 from components.roles import service_role
 from components.settings import DEFAULT_FIREHOSE_PARTITION_QUOTA, ObjectLock, Settings
+from policy import conventions
 
 # Firehose: decompress CWL records, partition by .owner (the sending account) with jq (no
 # Lambda in the path), and give control messages their own partition instead of failing the
@@ -112,8 +113,8 @@ class LogArchive(pulumi.ComponentResource):
             args.account_id,
             args.name_prefix,
         )
-        self._bucket = naming.central_bucket_name(self._prefix, self._account, self._home)
-        self._access_bucket = naming.central_access_log_bucket_name(
+        self._bucket = conventions.central_bucket_name(self._prefix, self._account, self._home)
+        self._access_bucket = conventions.central_access_log_bucket_name(
             self._prefix, self._account, self._home
         )
         self._admin_role_arn = naming.iam_role_arn(self._home, self._account, args.admin_role_name)
@@ -397,7 +398,11 @@ class LogArchive(pulumi.ComponentResource):
             policy_logical_name=f"{name}-destination-delivery",
         )
         # aws-cn: no aws:PrincipalOrgID in destination policies; name the member accounts.
-        members = args.member_account_ids if naming.partition_of(home) is naming.AWS_CN else None
+        members = (
+            args.member_account_ids
+            if conventions.partition_of(home) is conventions.AWS_CN
+            else None
+        )
         arns = {}
         for region in args.regions:
             destination = aws.cloudwatch.LogDestination(

@@ -15,15 +15,12 @@ from components.contract import NAMESPACE
 from components.documents.alerts import (
     trail_changes,
 )
-from components.documents.scp import (
-    SCP_MAX_CHARS,
-    SCP_MAX_PER_TARGET,
-    deny_leave_scp,
-    protect_logging_scp,
-)
+from components.documents.scp import deny_leave_scp, protect_logging_scp
 from components.forwarding import forward_to_alert_bus
 from components.outputs import as_dict
 from components.settings import Settings
+from policy import conventions
+from policy.conventions import SCP_MAX_CHARS, SCP_MAX_PER_TARGET
 
 
 class OrganizationMismatch(pulumi.RunError):
@@ -135,7 +132,7 @@ class OrgGuardrailsArgs:
 
     @property
     def central_bucket(self) -> str:
-        return naming.central_bucket_name(
+        return conventions.central_bucket_name(
             self.name_prefix, self.log_archive_account_id, self.home_region
         )
 

@@ -3,39 +3,17 @@ builds one.
 
 Pure functions over strings: no Pulumi, no AWS calls. The conventions the policy pack checks
 too (regions and partitions, bucket names, the object layout, validity rules) live in
-`policy/conventions.py`, so that the pack stays self-contained; they are re-exported here.
+`policy/conventions.py`, so that the pack stays self-contained; import them from there.
 """
 
 from __future__ import annotations
 
-import re
-
-from policy.conventions import (  # noqa: F401 (re-exported: the program's one naming module)
+from policy.conventions import (
     API_GATEWAY_LOG_GROUP_PREFIX,
-    AWS,
-    AWS_CN,
     AWS_LOGS,
-    AWS_US_GOV,
-    DEFAULT_ENABLED_REGIONS,
-    LOG_GROUP_NAME_PATTERN,
-    NAME_PREFIX_PATTERN,
-    NAME_PREFIX_RULE,
-    PURPOSE_PATTERN,
-    REGIONS,
-    S3_RESERVED_PREFIXES,
-    S3_RESERVED_SUFFIXES,
-    Partition,
     account_logs_prefix,
-    bucket_name,
-    bucket_name_problem,
-    central_access_log_bucket_name,
-    central_bucket_name,
     cloudfront_logs_prefix,
-    is_opt_in_region,
-    is_valid_bucket_name,
-    is_valid_name_prefix,
     partition_of,
-    source_bucket_name,
 )
 
 
@@ -328,59 +306,3 @@ def delivery_conventions(account: str) -> dict[str, dict[str, str]]:
         },
         "apiGatewayAccessLogs": {"logGroupPrefix": API_GATEWAY_LOG_GROUP_PREFIX},
     }
-
-
-# --------------------------------------------------------------------------------------------
-# Validity of the names only the program makes
-# --------------------------------------------------------------------------------------------
-
-_IAM_ROLE_NAME = re.compile(r"^[A-Za-z0-9_+=,.@-]{1,64}$")
-_TRAIL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]$")
-_FIREHOSE_NAME = re.compile(r"^[a-zA-Z0-9_.-]{1,64}$")
-_EVENT_BUS_NAME = re.compile(r"^[/.\-_A-Za-z0-9]{1,256}$")
-_EVENT_RULE_NAME = re.compile(r"^[.\-_A-Za-z0-9]{1,64}$")
-_SNS_TOPIC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
-_KMS_ALIAS = re.compile(r"^alias/[a-zA-Z0-9/_-]{1,250}$")
-_ALARM_NAME = re.compile(r"^[^\x00-\x1f\x7f]{1,255}$")
-_CWL_DESTINATION = re.compile(r"^[^:*]{1,512}$")
-
-
-def is_valid_iam_role_name(name: str) -> bool:
-    return bool(_IAM_ROLE_NAME.fullmatch(name))
-
-
-def is_valid_trail_name(name: str) -> bool:
-    # CloudTrail also forbids adjacent '.', '_' and '-' such as "my-_trail".
-    return bool(_TRAIL_NAME.fullmatch(name)) and not re.search(r"[._-]{2}", name)
-
-
-def is_valid_firehose_name(name: str) -> bool:
-    return bool(_FIREHOSE_NAME.fullmatch(name))
-
-
-def is_valid_event_bus_name(name: str) -> bool:
-    return bool(_EVENT_BUS_NAME.fullmatch(name)) and name != "default"
-
-
-def is_valid_event_rule_name(name: str) -> bool:
-    return bool(_EVENT_RULE_NAME.fullmatch(name))
-
-
-def is_valid_sns_topic_name(name: str) -> bool:
-    return bool(_SNS_TOPIC_NAME.fullmatch(name))
-
-
-def is_valid_alarm_name(name: str) -> bool:
-    return bool(_ALARM_NAME.fullmatch(name))
-
-
-def is_valid_kms_alias(name: str) -> bool:
-    return bool(_KMS_ALIAS.fullmatch(name)) and not name.startswith("alias/aws/")
-
-
-def is_valid_destination_name(name: str) -> bool:
-    return bool(_CWL_DESTINATION.fullmatch(name))
-
-
-def is_valid_log_group_name(name: str) -> bool:
-    return bool(LOG_GROUP_NAME_PATTERN.fullmatch(name))

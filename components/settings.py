@@ -14,15 +14,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from components import naming
-from components.contract import NAMESPACE, ROLES, Role, config_key
+from components.contract import NAMESPACE, ROLE_ACCOUNT_KEY, ROLES, Role, config_key
 from components.documents.delivery import (
     DESTINATION_POLICY_MAX_BYTES,
     destination_policy_bytes,
     max_destination_policy_accounts,
 )
+from policy import conventions
 
-ACCOUNT_ID_PATTERN = re.compile(r"^[0-9]{12}$")  # not \d, which matches non-ASCII digits
+ACCOUNT_ID_PATTERN = conventions.ACCOUNT_ID_PATTERN
 ORG_ID_PATTERN = re.compile(r"^o-[a-z0-9]{10,32}$")
 # https://docs.aws.amazon.com/organizations/latest/APIReference/API_AttachPolicy.html (TargetId)
 SCP_TARGET_PATTERN = re.compile(r"^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$")
@@ -115,12 +115,12 @@ class Settings:
     firehose_partition_quota: int = DEFAULT_FIREHOSE_PARTITION_QUOTA
 
     @property
-    def partition(self) -> naming.Partition:
-        return naming.partition_of(self.home_region)
+    def partition(self) -> conventions.Partition:
+        return conventions.partition_of(self.home_region)
 
     @property
     def central_bucket(self) -> str:
-        return naming.central_bucket_name(
+        return conventions.central_bucket_name(
             self.name_prefix, self.log_archive_account_id, self.home_region
         )
 
@@ -171,7 +171,7 @@ class _Checker:
         return value
 
     def region(self, key: str, value: Any) -> str:
-        if not isinstance(value, str) or value not in naming.REGIONS:
+        if not isinstance(value, str) or value not in conventions.REGIONS:
             self.fail(key, value, "must be an AWS region of partition aws, aws-us-gov or aws-cn")
             return ""
         return value
@@ -261,9 +261,9 @@ def parse_settings(
 
     name_prefix = check.required("namePrefix")
     if name_prefix is not None and not (
-        isinstance(name_prefix, str) and naming.is_valid_name_prefix(name_prefix)
+        isinstance(name_prefix, str) and conventions.is_valid_name_prefix(name_prefix)
     ):
-        check.fail("namePrefix", name_prefix, naming.NAME_PREFIX_RULE)
+        check.fail("namePrefix", name_prefix, conventions.NAME_PREFIX_RULE)
     org_id = check.string("orgId", ORG_ID_PATTERN)
     management_account_id = check.string("managementAccountId", ACCOUNT_ID_PATTERN)
     log_archive_account_id = check.string("logArchiveAccountId", ACCOUNT_ID_PATTERN)
@@ -271,7 +271,7 @@ def parse_settings(
 
     home_region = check.required("homeRegion")
     home_region = check.region("homeRegion", home_region) if home_region is not None else ""
-    partition = naming.partition_of(home_region) if home_region else None
+    partition = conventions.partition_of(home_region) if home_region else None
 
     regions: list[str] = []
     region_list = check.structured("regions", list)
@@ -282,11 +282,11 @@ def parse_settings(
             continue
         if region in regions:
             check.fail("regions", region, "(an item) is listed twice")
-        elif partition and naming.partition_of(region) != partition:
+        elif partition and (other := conventions.partition_of(region)) != partition:
             check.fail(
                 "regions",
                 region,
-                f"(an item) is in partition {naming.partition_of(region).name}, but homeRegion "
+                f"(an item) is in partition {other.name}, but homeRegion "
                 f"{home_region!r} is in {partition.name}; one organization is one partition",
             )
         else:
@@ -306,10 +306,10 @@ def parse_settings(
             check.fail("aws:region", stack_region, f"must be one of regions {show(regions)}")
 
     account_id = {
-        "management": management_account_id,
-        "log-archive": log_archive_account_id,
-        "source": check.string("accountId", ACCOUNT_ID_PATTERN, required=role == "source"),
-    }[role]
+        "managementAccountId": management_account_id,
+        "logArchiveAccountId": log_archive_account_id,
+        "accountId": check.string("accountId", ACCOUNT_ID_PATTERN, required=role == "source"),
+    }[ROLE_ACCOUNT_KEY[role]]
 
     retention_days = check.integer("retentionDays", DEFAULT_RETENTION_DAYS, 1, MAX_RETENTION_DAYS)
     local_retention_days = check.integer(
@@ -319,7 +319,7 @@ def parse_settings(
     alert_emails = check.string_list("alertEmails", EMAIL_PATTERN, "must be an email address")
     log_group_exclusions = check.string_list(
         "logGroupExclusions",
-        re.compile(r"^[.\-_/#A-Za-z0-9]{1,512}$"),
+        conventions.LOG_GROUP_NAME_PATTERN,
         "must be a log group name (1-512 of letters, digits and . - _ / #)",
     )
     scp_targets = check.string_list(
@@ -390,7 +390,7 @@ def _admin_role_name(check: _Checker) -> str:
 
 
 def _member_account_ids(
-    check: _Checker, partition: naming.Partition | None
+    check: _Checker, partition: conventions.Partition | None
 ) -> tuple[str, ...] | None:
     """The enrolled accounts (the plan fills them in). aws-cn destination policies name them,
     since aws:PrincipalOrgID is not accepted there (AWS's Landing Zone Accelerator does this)."""
@@ -400,7 +400,7 @@ def _member_account_ids(
         "memberAccountIds", ACCOUNT_ID_PATTERN, "must be a 12-digit account id"
     )
     given = check.values.get("memberAccountIds") not in (None, "")
-    if partition is not None and partition.name == naming.AWS_CN.name:
+    if partition is not None and partition.name == conventions.AWS_CN.name:
         if not given:
             check.problems.append(
                 f"{check.name('memberAccountIds')} is required in partition aws-cn: its "

@@ -23,6 +23,7 @@ from components.forwarding import forward_to_alert_bus
 from components.outputs import as_dict
 from components.roles import service_role
 from components.settings import Settings
+from policy import conventions
 
 REPLICATION_RULE_ID = "org-logs"
 
@@ -59,11 +60,11 @@ class SourceAccountArgs:
 
     @property
     def bucket(self) -> str:
-        return naming.source_bucket_name(self.name_prefix, self.account_id, self.region)
+        return conventions.source_bucket_name(self.name_prefix, self.account_id, self.region)
 
     @property
     def central_bucket(self) -> str:
-        return naming.central_bucket_name(
+        return conventions.central_bucket_name(
             self.name_prefix, self.log_archive_account_id, self.home_region
         )
 
@@ -307,7 +308,7 @@ def replication_rule(args: SourceAccountArgs) -> dict:
         "id": REPLICATION_RULE_ID,
         "status": "Enabled",
         "priority": 1,
-        "filter": {"prefix": naming.account_logs_prefix(args.account_id)},
+        "filter": {"prefix": conventions.account_logs_prefix(args.account_id)},
         "delete_marker_replication": {"status": "Disabled"},
         "destination": destination,
     }

@@ -19,6 +19,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
+from components.contract import ROLES
 from components.settings import SettingsError
 from enroll.offline.runner import OfflineRunner, plan_pack_config
 from enroll.org.discovery import DiscoveryError, Organization, discover, organizations_client
@@ -239,9 +240,12 @@ def discover_plan(args: argparse.Namespace) -> tuple[OrgSettings, Organization, 
 def narrow(plan: Plan, args: argparse.Namespace) -> Plan:
     if getattr(args, "roles", None):
         roles = [r.strip() for r in args.roles.split(",") if r.strip()]
-        unknown = sorted(set(roles) - {"log-archive", "management", "source"})
+        unknown = sorted(set(roles) - set(ROLES))
         if unknown:
-            raise UsageError(f"--roles {args.roles!r}: unknown role {', '.join(unknown)}")
+            raise UsageError(
+                f"--roles {args.roles!r}: unknown role {', '.join(unknown)}; "
+                f"the roles are {', '.join(ROLES)}"
+            )
         plan = plan.only(roles)
     shard = parse_shard(getattr(args, "shard", None))
     if shard:

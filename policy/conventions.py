@@ -156,6 +156,10 @@ API_GATEWAY_LOG_GROUP_PREFIX = "/aws/apigateway/"
 # --------------------------------------------------------------------------------------------
 
 NAME_PREFIX_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,14}[a-z0-9]$")
+ACCOUNT_ID_PATTERN = re.compile(r"^[0-9]{12}$")  # not \d, which matches non-ASCII digits
+# https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html
+SCP_MAX_CHARS = 5120
+SCP_MAX_PER_TARGET = 5
 PURPOSE_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 # https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
 _BUCKET_CHARS = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")

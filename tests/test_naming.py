@@ -5,30 +5,32 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import name_rules
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from components import naming
+from policy import conventions
 
 ROOT = Path(__file__).resolve().parent.parent
 
-prefixes = st.from_regex(naming.NAME_PREFIX_PATTERN, fullmatch=True)
-valid_prefixes = prefixes.filter(naming.is_valid_name_prefix)
+prefixes = st.from_regex(conventions.NAME_PREFIX_PATTERN, fullmatch=True)
+valid_prefixes = prefixes.filter(conventions.is_valid_name_prefix)
 accounts = st.from_regex(r"[0-9]{12}", fullmatch=True)
-regions = st.sampled_from(sorted(naming.REGIONS))
+regions = st.sampled_from(sorted(conventions.REGIONS))
 
 
 @settings(max_examples=400)
 @given(prefix=valid_prefixes, account=accounts, region=regions)
 def test_every_bucket_name_is_valid_for_every_region_and_prefix(prefix, account, region):
     for name in (
-        naming.central_bucket_name(prefix, account, region),
-        naming.central_access_log_bucket_name(prefix, account, region),
-        naming.source_bucket_name(prefix, account, region),
-        naming.bucket_name(prefix, "app-data", account, region),
+        conventions.central_bucket_name(prefix, account, region),
+        conventions.central_access_log_bucket_name(prefix, account, region),
+        conventions.source_bucket_name(prefix, account, region),
+        conventions.bucket_name(prefix, "app-data", account, region),
     ):
-        assert naming.bucket_name_problem(name) is None, name
+        assert conventions.bucket_name_problem(name) is None, name
 
 
 @settings(max_examples=400)
@@ -43,33 +45,33 @@ def test_every_iam_cwl_and_other_name_is_valid(prefix, region):
         naming.alert_forwarder_role_name(prefix, "trail"),
         naming.reader_role_name(prefix),
     ]
-    assert all(naming.is_valid_iam_role_name(role) for role in roles), roles
-    assert naming.is_valid_trail_name(naming.trail_name(prefix))
-    assert naming.is_valid_firehose_name(naming.firehose_name(prefix, region))
-    assert naming.is_valid_destination_name(naming.destination_name(prefix))
-    assert naming.is_valid_event_bus_name(naming.alert_bus_name(prefix))
+    assert all(name_rules.is_valid_iam_role_name(role) for role in roles), roles
+    assert name_rules.is_valid_trail_name(naming.trail_name(prefix))
+    assert name_rules.is_valid_firehose_name(naming.firehose_name(prefix, region))
+    assert name_rules.is_valid_destination_name(naming.destination_name(prefix))
+    assert name_rules.is_valid_event_bus_name(naming.alert_bus_name(prefix))
     rules = [
         naming.alert_rule_name(prefix),
         naming.detection_rule_name(prefix),
         naming.trail_detection_rule_name(prefix),
         naming.archive_detection_rule_name(prefix),
     ]
-    assert all(naming.is_valid_event_rule_name(rule) for rule in rules), rules
-    assert naming.is_valid_alarm_name(naming.replication_alarm_name(prefix))
-    assert naming.is_valid_sns_topic_name(naming.alert_topic_name(prefix))
-    assert naming.is_valid_kms_alias(naming.key_alias(prefix))
-    assert all(naming.is_valid_log_group_name(g) for g in naming.archive_own_log_groups(prefix))
+    assert all(name_rules.is_valid_event_rule_name(rule) for rule in rules), rules
+    assert name_rules.is_valid_alarm_name(naming.replication_alarm_name(prefix))
+    assert name_rules.is_valid_sns_topic_name(naming.alert_topic_name(prefix))
+    assert name_rules.is_valid_kms_alias(naming.key_alias(prefix))
+    assert all(name_rules.is_valid_log_group_name(g) for g in naming.archive_own_log_groups(prefix))
 
 
 @settings(max_examples=200)
 @given(prefix=prefixes)
 def test_a_prefix_the_settings_refuse_really_would_make_an_invalid_name(prefix):
     """The extra prefix rules are not arbitrary: each refused prefix breaks some name."""
-    if naming.is_valid_name_prefix(prefix):
+    if conventions.is_valid_name_prefix(prefix):
         return
-    broken = not naming.is_valid_trail_name(naming.trail_name(prefix)) or not all(
-        naming.is_valid_bucket_name(naming.source_bucket_name(prefix, "123456789012", r))
-        for r in naming.REGIONS
+    broken = not name_rules.is_valid_trail_name(naming.trail_name(prefix)) or not all(
+        conventions.is_valid_bucket_name(conventions.source_bucket_name(prefix, "123456789012", r))
+        for r in conventions.REGIONS
     )
     assert broken, prefix
 
@@ -84,14 +86,14 @@ def test_a_prefix_the_settings_refuse_really_would_make_an_invalid_name(prefix):
     ],
 )
 def test_the_region_decides_the_partition(region, partition, suffix):
-    assert naming.partition_of(region) == naming.Partition(partition, suffix)
+    assert conventions.partition_of(region) == conventions.Partition(partition, suffix)
     assert naming.s3_bucket_arn(region, "b") == f"arn:{partition}:s3:::b"
     assert naming.service_endpoint("s3", region) == f"s3.{region}.{suffix}"
 
 
 def test_unknown_regions_are_refused():
     with pytest.raises(ValueError, match="unknown or unsupported AWS region 'us-iso-east-1'"):
-        naming.partition_of("us-iso-east-1")
+        conventions.partition_of("us-iso-east-1")
 
 
 @pytest.mark.parametrize(
@@ -108,29 +110,29 @@ def test_unknown_regions_are_refused():
     ],
 )
 def test_bucket_name_rules(name, problem):
-    assert naming.bucket_name_problem(name).startswith(problem)
+    assert conventions.bucket_name_problem(name).startswith(problem)
 
 
 def test_bucket_purpose_is_lowercase_words_joined_by_dashes():
-    assert naming.bucket_name("acme", "app-data", "123456789012", "us-east-1") == (
+    assert conventions.bucket_name("acme", "app-data", "123456789012", "us-east-1") == (
         "acme-app-data-123456789012-us-east-1"
     )
     with pytest.raises(ValueError, match="bucket purpose 'App_Data'"):
-        naming.bucket_name("acme", "App_Data", "123456789012", "us-east-1")
+        conventions.bucket_name("acme", "App_Data", "123456789012", "us-east-1")
 
 
 def test_design_names():
-    assert naming.central_bucket_name("acme", "222222222222", "us-east-1") == (
+    assert conventions.central_bucket_name("acme", "222222222222", "us-east-1") == (
         "acme-org-logs-222222222222-us-east-1"
     )
-    assert naming.central_access_log_bucket_name("acme", "222222222222", "us-east-1") == (
+    assert conventions.central_access_log_bucket_name("acme", "222222222222", "us-east-1") == (
         "acme-org-logs-access-222222222222-us-east-1"
     )
-    assert naming.source_bucket_name("acme", "333333333333", "eu-west-1") == (
+    assert conventions.source_bucket_name("acme", "333333333333", "eu-west-1") == (
         "acme-logs-333333333333-eu-west-1"
     )
     assert naming.destination_name("acme") == "acme-org-logs"
-    assert naming.account_logs_prefix("333333333333") == "AWSLogs/333333333333/"
+    assert conventions.account_logs_prefix("333333333333") == "AWSLogs/333333333333/"
     assert naming.trail_prefixes("o-a1b2c3d4e5", "111111111111") == (
         "AWSLogs/o-a1b2c3d4e5/",
         "AWSLogs/111111111111/",

@@ -9,6 +9,7 @@ from typing import Any
 
 from components import naming
 from components.documents.grammar import EVERYONE, Document, allow, deny, policy, service
+from policy import conventions
 
 
 def deny_insecure_transport(region: str, bucket: str) -> dict[str, Any]:
@@ -130,7 +131,9 @@ def central_bucket_policy(
         allow(
             "AllowOrgReplicationIntoOwnPrefix",
             ["s3:ReplicateObject", "s3:ReplicateTags", "s3:ObjectOwnerOverrideToBucketOwner"],
-            naming.s3_objects_arn(region, bucket, f"{naming.AWS_LOGS}/${{aws:PrincipalAccount}}/*"),
+            naming.s3_objects_arn(
+                region, bucket, f"{conventions.AWS_LOGS}/${{aws:PrincipalAccount}}/*"
+            ),
             principal=EVERYONE,
             condition=from_org_replication_role,
         ),
@@ -229,9 +232,9 @@ def source_bucket_policy(
 ) -> Document:
     """Each log-delivery service may write only under `AWSLogs/{account}/`, for this account,
     and nobody else may put (so overwrite) an object."""
-    own_logs = naming.s3_objects_arn(region, bucket, f"{naming.account_logs_prefix(account)}*")
+    own_logs = naming.s3_objects_arn(region, bucket, f"{conventions.account_logs_prefix(account)}*")
     cloudfront_logs = naming.s3_objects_arn(
-        region, bucket, f"{naming.cloudfront_logs_prefix(account)}*"
+        region, bucket, f"{conventions.cloudfront_logs_prefix(account)}*"
     )
     bucket_arn = naming.s3_bucket_arn(region, bucket)
     # Vended logs (VPC flow logs, Route 53 resolver query logs, NLB) come from this region.

@@ -7,6 +7,7 @@ import json
 
 from components import naming
 from components.documents.grammar import EVERYONE, Document, allow, policy, trust_policy
+from policy import conventions
 
 
 def replication_trust_policy(*, region: str, account: str, bucket: str) -> Document:
@@ -33,7 +34,7 @@ def replication_policy(
     destination's default encryption
     (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html).
     """
-    prefix = naming.account_logs_prefix(account)
+    prefix = conventions.account_logs_prefix(account)
     central_arn = naming.s3_bucket_arn(home_region, central_bucket)
     return policy(
         allow(

@@ -7,13 +7,6 @@ from components import naming
 from components.documents.buckets import BUCKET_TAMPER_ACTIONS, OBJECT_TAMPER_ACTIONS
 from components.documents.grammar import Document, deny, policy
 
-SCP_MAX_CHARS = (
-    5120  # https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html
-)
-
-
-SCP_MAX_PER_TARGET = 5
-
 
 def deny_leave_scp() -> Document:
     return policy(deny("DenyLeaveOrganization", "organizations:LeaveOrganization", "*"))

@@ -24,7 +24,7 @@ from moto.account.models import account_backends
 from moto.account.responses import AccountResponse
 from moto.organizations.models import organizations_backends
 
-from components import naming
+from policy import conventions
 
 ACCOUNT_SERVICE = "account.amazonaws.com"
 OPERATIONS = ("listRegions", "getRegionOptStatus", "enableRegion", "disableRegion")
@@ -39,9 +39,9 @@ class RegionApiError(Exception):
 def _statuses(backend: Any) -> dict[str, str]:
     if not hasattr(backend, "region_opt_status"):
         backend.region_opt_status = {
-            region: "DISABLED" if naming.is_opt_in_region(region) else "ENABLED_BY_DEFAULT"
-            for region, partition in naming.REGIONS.items()
-            if partition is naming.AWS
+            region: "DISABLED" if conventions.is_opt_in_region(region) else "ENABLED_BY_DEFAULT"
+            for region, partition in conventions.REGIONS.items()
+            if partition is conventions.AWS
         }
     return backend.region_opt_status
 
@@ -113,7 +113,7 @@ def handle(operation: str, caller: str, body: dict[str, Any]) -> dict[str, Any]:
         raise RegionApiError("ValidationException", f"Unknown region {region!r}.")
     if operation == "getRegionOptStatus":
         return {"RegionName": region, "RegionOptStatus": statuses[region]}
-    if not naming.is_opt_in_region(region):
+    if not conventions.is_opt_in_region(region):
         raise RegionApiError(
             "ValidationException", f"{region} is enabled by default and cannot be changed."
         )

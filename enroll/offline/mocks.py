@@ -7,14 +7,15 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from components import naming
+from components.contract import ROLE_ACCOUNT_KEY, config_key
 from enroll.org.model import OrgFacts
+from policy import conventions
 
 
 def _partition(region: str) -> str:
     """The region's partition; a team stack may use a region our table lacks: assume aws."""
     try:
-        return naming.partition_of(region).name
+        return conventions.partition_of(region).name
     except ValueError:
         return "aws"
 
@@ -76,18 +77,10 @@ class OfflineMocks:
 
     def __init__(self, config: Mapping[str, Any], org: OrgFacts | None, preview: bool) -> None:
         def get(key: str) -> str:
-            value = config.get(f"org-logging:{key}")
+            value = config.get(config_key(key))
             return value if isinstance(value, str) else ""
 
-        role = get("role")
-        self.account = (
-            {
-                "management": get("managementAccountId"),
-                "log-archive": get("logArchiveAccountId"),
-            }.get(role)
-            or get("accountId")
-            or "123456789012"
-        )
+        self.account = get(ROLE_ACCOUNT_KEY.get(get("role"), "accountId")) or "123456789012"
         self.region = str(config.get("aws:region") or get("homeRegion") or "us-east-1")
         self.org = org or OrgFacts(
             org_id=get("orgId") or "o-exampleorg1",

@@ -12,7 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from components.contract import AWS_PROVIDER_VERSION, PROJECT, config_string
+from components.contract import (
+    AWS_PROVIDER_VERSION,
+    PROJECT,
+    ROLE_ACCOUNT_KEY,
+    config_key,
+    config_string,
+)
 from enroll.offline.analyzer.client import AnalyzerClient
 from enroll.offline.analyzer.wire import (
     AnalyzerError,
@@ -40,7 +46,7 @@ def _setting(config: Mapping[str, Any], key: str) -> str:
 
 
 def stack_region(config: Mapping[str, Any]) -> str:
-    return _setting(config, "aws:region") or _setting(config, f"{PROJECT}:homeRegion")
+    return _setting(config, "aws:region") or _setting(config, config_key("homeRegion"))
 
 
 def default_aws_provider(stack: str, config: Mapping[str, Any]) -> ProviderResource:
@@ -122,12 +128,9 @@ def registrations_to_resources(rendered: Rendered, config: Mapping[str, Any]) ->
 
 
 def _identity(config: Mapping[str, Any]) -> tuple[str, str, str]:
-    role = _setting(config, f"{PROJECT}:role")
-    account_key = {
-        "management": "managementAccountId",
-        "log-archive": "logArchiveAccountId",
-    }.get(role, "accountId")
-    return role, _setting(config, f"{PROJECT}:{account_key}"), stack_region(config)
+    role = _setting(config, config_key("role"))
+    account_key = ROLE_ACCOUNT_KEY.get(role, "accountId")
+    return role, _setting(config, config_key(account_key)), stack_region(config)
 
 
 def _counted(registrations: Sequence[Registration]) -> int:

@@ -18,8 +18,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from components import naming
 from enroll.org.model import OrgFacts
+from policy import conventions
 
 # Organizations throttles hard (a few TPS); adaptive mode slows down instead of failing.
 CLIENT_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 10})
@@ -66,7 +66,7 @@ class Organization:
         )
 
     def region_enabled(self, account_id: str, region: str) -> bool:
-        if self.enabled_regions is None or not naming.is_opt_in_region(region):
+        if self.enabled_regions is None or not conventions.is_opt_in_region(region):
             return True
         return region in self.enabled_regions.get(account_id, frozenset())
 
@@ -231,7 +231,7 @@ def discover(
         "ManagementAccountId", ""
     )
     regions_by_account = None
-    if any(naming.is_opt_in_region(region) for region in regions):
+    if any(conventions.is_opt_in_region(region) for region in regions):
         if account_regions is None:
             account_regions = AccountRegions(same_endpoint_client(client), management_account_id)
         active = [a["Id"] for a, _ in accounts if (a.get("State") or a.get("Status")) == "ACTIVE"]

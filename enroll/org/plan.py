@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from components import naming
+from components.contract import config_key
 from enroll.org.discovery import Account, DiscoveryError, Organization
 from enroll.org.model import Exclusion, Plan, PlannedStack
 from enroll.org.settings import OrgSettings
@@ -46,7 +47,7 @@ def stack_config(
         account_id=account_id,
         member_account_ids=member_account_ids,
     )
-    config = {f"org-logging:{key}": value for key, value in values.items()}
+    config = {config_key(key): value for key, value in values.items()}
     config["aws:region"] = region
     config["aws:allowedAccountIds"] = [account_id]
     return config

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from components.contract import ROLES
 from components.settings import (
     ACCOUNT_ID_PATTERN,
     COMMON_KEYS,
@@ -159,7 +160,7 @@ def parse_org_settings(raw: Any, path: str) -> OrgSettings:
     values = {k: v for k, v in raw.items() if k in FILE_KEYS}
     settings = OrgSettings(path, values, exclude)
     # Each role's keys, checked by the stack config's own rules (messages name the file).
-    for role in ("log-archive", "management", "source"):
+    for role in ROLES:
         try:
             parse_settings(
                 settings.stack_values(

@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from components import naming
+from components.contract import config_key
 from enroll.org.model import Action, PlannedStack, RetryableError, StackResult, Violation
 from enroll.util.paths import PROJECT_DIR
 
@@ -99,7 +100,7 @@ def ensure_pack_virtualenv(pack: Path) -> None:
 
 
 def admin_role_name(stack: PlannedStack) -> str:
-    return str(stack.config.get("org-logging:adminRoleName", ""))
+    return str(stack.config.get(config_key("adminRoleName"), ""))
 
 
 def assume_role_config(stack: PlannedStack, role_name: str | None) -> Any:

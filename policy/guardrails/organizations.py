@@ -7,10 +7,12 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import conventions
 from guardrails.values import (
     action_matches,
     as_list,
     config_of,
+    contains_unknown,
     is_true,
     is_unknown,
     never_crash,
@@ -28,10 +30,8 @@ from pulumi_policy import (
 SCP = "aws:organizations/policy:Policy"
 ATTACHMENT = "aws:organizations/policyAttachment:PolicyAttachment"
 TRAIL = "aws:cloudtrail/trail:Trail"
-SCP_MAX_CHARS = (
-    5120  # https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html
-)
-SCP_MAX_PER_TARGET = 5
+SCP_MAX_CHARS = conventions.SCP_MAX_CHARS
+SCP_MAX_PER_TARGET = conventions.SCP_MAX_PER_TARGET
 
 DENY_LEAVE_ACTIONS = ("organizations:LeaveOrganization",)
 # The core of "protect logging": stopping the trail, redirecting or deleting S3-delivered logs,
@@ -255,8 +255,8 @@ def validate_scp_size(args: Any, report_violation: Any) -> None:
     if not is_scp(props):
         return
     content = props.get("content")
-    if is_unknown(content) or content is None:
-        return
+    if content is None or contains_unknown(content):
+        return  # its size is not known until the unknown parts are
     document, error = parse_document(content)
     if document is None:
         report_violation(f"SCP {args.name!r}: its content {error}. Give a JSON policy document.")

@@ -11,10 +11,10 @@ from __future__ import annotations
 import fnmatch
 import functools
 import json
-import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+import conventions
 from pulumi_policy import proxy
 
 _UNKNOWN_SENTINELS = frozenset(
@@ -58,6 +58,17 @@ def plain(value: Any) -> Any:
 
 def is_unknown(value: Any) -> bool:
     return value is UNKNOWN
+
+
+def contains_unknown(value: Any) -> bool:
+    """Whether any part of `value` is unknown (a preview's value of a resource yet to exist)."""
+    if is_unknown(value):
+        return True
+    if isinstance(value, Mapping):
+        return any(contains_unknown(item) for item in value.values())
+    if isinstance(value, list | tuple):
+        return any(contains_unknown(item) for item in value)
+    return False
 
 
 def get(data: Any, *path: str | int) -> Any:
@@ -128,7 +139,7 @@ def any_matches(patterns: Iterable[Any], action: str) -> bool:
     return any(action_matches(p, action) for p in patterns)
 
 
-ACCOUNT = re.compile(r"^[0-9]{12}$")
+ACCOUNT = conventions.ACCOUNT_ID_PATTERN
 
 
 # ---- policy plumbing ------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from components import naming
+from policy import conventions
 
 from .policy_eval import Caller, principal_context
 from .wire import UNKNOWN, config_value, plain
@@ -117,7 +117,7 @@ _ACCOUNT_API_REGION = "us-east-1"  # Account Management's one endpoint
 
 def _is_opt_in(region: str) -> bool:
     try:
-        return naming.is_opt_in_region(region)
+        return conventions.is_opt_in_region(region)
     except ValueError:  # a region naming does not know: the emulator decides nothing there
         return False
 
