@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from guardrails.values import is_false, is_true, is_unknown, never_crash, plain
+from guardrails.values import is_false, is_true, is_unknown, never_crash, unproxied
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy
 
 TRAIL = "aws:cloudtrail/trail:Trail"
@@ -14,7 +14,7 @@ TRAIL = "aws:cloudtrail/trail:Trail"
 def validate_org_trail(args: Any, report_violation: Any) -> None:
     if args.resource_type != TRAIL:
         return
-    props = plain(args.props)
+    props = unproxied(args.props)
     if not is_true(props.get("isOrganizationTrail")):
         return
     name = args.name

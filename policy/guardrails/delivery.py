@@ -20,7 +20,7 @@ from guardrails.values import (
     is_unknown,
     name_prefix,
     never_crash,
-    plain,
+    unproxied,
 )
 from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ResourceValidationPolicy
 
@@ -95,7 +95,7 @@ class Checker:
 @never_crash("log-delivery-prefix")
 def validate_delivery(args: Any, report_violation: Any) -> None:
     kind = args.resource_type
-    props = plain(args.props)
+    props = unproxied(args.props)
     check = Checker(args, report_violation)
     if kind == FLOW_LOG:
         destination_type = props.get("logDestinationType")

@@ -11,8 +11,8 @@ from guardrails.values import (
     is_unknown,
     never_crash,
     parse_document,
-    plain,
     statements,
+    unproxied,
 )
 from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ResourceValidationPolicy
 
@@ -42,7 +42,7 @@ def org_scoped(condition: Any) -> bool:
 def validate_destination_policy(args: Any, report_violation: Any) -> None:
     if args.resource_type != DESTINATION_POLICY:
         return
-    raw = plain(args.props).get("accessPolicy")
+    raw = unproxied(args.props).get("accessPolicy")
     if is_unknown(raw):
         return
     document, error = parse_document(raw)
@@ -86,7 +86,7 @@ log_destination_org_scoped = ResourceValidationPolicy(
 def validate_log_group_name(args: Any, report_violation: Any) -> None:
     if args.resource_type != LOG_GROUP:
         return
-    props = plain(args.props)
+    props = unproxied(args.props)
     name = props.get("name")
     if is_unknown(name):
         return

@@ -17,8 +17,8 @@ from guardrails.values import (
     is_unknown,
     never_crash,
     parse_document,
-    plain,
     statements,
+    unproxied,
 )
 from pulumi_policy import (
     EnforcementLevel,
@@ -131,7 +131,7 @@ def policy_id_of(props: Mapping[str, Any]) -> str | None:
 
 def links(attachment: Any, scp: Any, scp_id: Any) -> bool:
     """An attachment belongs to an SCP by id (known at `up`) or by dependency (preview)."""
-    policy_id = plain(attachment.props).get("policyId")
+    policy_id = unproxied(attachment.props).get("policyId")
     if isinstance(policy_id, str) and policy_id and policy_id == scp_id:
         return True
     return any(dep.urn == scp.urn for dep in attachment.property_dependencies.get("policyId", []))
@@ -142,7 +142,7 @@ def manages_organization(resources: list[Any]) -> bool:
         kind = resource.resource_type
         if kind.startswith("aws:organizations/"):
             return True
-        if kind == TRAIL and is_true(plain(resource.props).get("isOrganizationTrail")):
+        if kind == TRAIL and is_true(unproxied(resource.props).get("isOrganizationTrail")):
             return True
     return False
 
@@ -158,7 +158,7 @@ def validate_scp_presence(args: Any, report_violation: Any) -> None:
         tuple(a for a in as_list(config.get("protectedActions")) if isinstance(a, str))
         or PROTECT_LOGGING_ACTIONS
     )
-    scps = [r for r in resources if r.resource_type == SCP and is_scp(plain(r.props))]
+    scps = [r for r in resources if r.resource_type == SCP and is_scp(unproxied(r.props))]
     attachments = [r for r in resources if r.resource_type == ATTACHMENT]
     where = f"the targets {targets}" if targets else "the organization root (r-...)"
 
@@ -171,7 +171,7 @@ def validate_scp_presence(args: Any, report_violation: Any) -> None:
         found_any = False
         undetermined = False
         for scp in scps:
-            props = plain(scp.props)
+            props = unproxied(scp.props)
             content = props.get("content")
             if is_unknown(content):
                 undetermined = True  # computed content: only `up` can tell what it denies
@@ -188,7 +188,7 @@ def validate_scp_presence(args: Any, report_violation: Any) -> None:
                 continue
             found_any = True
             attached = {
-                plain(a.props).get("targetId")
+                unproxied(a.props).get("targetId")
                 for a in attachments
                 if links(a, scp, policy_id_of(props))
             }
@@ -251,7 +251,7 @@ scp_presence = StackValidationPolicy(
 def validate_scp_size(args: Any, report_violation: Any) -> None:
     if args.resource_type != SCP:
         return
-    props = plain(args.props)
+    props = unproxied(args.props)
     if not is_scp(props):
         return
     content = props.get("content")
@@ -279,7 +279,7 @@ def validate_scp_count(args: Any, report_violation: Any) -> None:
     per_target: dict[str, int] = {}
     for resource in args.resources:
         if resource.resource_type == ATTACHMENT:
-            target = plain(resource.props).get("targetId")
+            target = unproxied(resource.props).get("targetId")
             if isinstance(target, str):
                 per_target[target] = per_target.get(target, 0) + 1
     # FullAWSAccess is attached everywhere by default and counts towards the quota.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from guardrails.values import as_list, is_unknown, never_crash, plain
+from guardrails.values import as_list, is_unknown, never_crash, unproxied
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
 
 PARAMETER_GROUPS = (
@@ -55,7 +55,7 @@ def terse_fix(problems: list[str]) -> str:
 @never_crash("rds-terse-logging")
 def validate_rds(args: Any, report_violation: Any) -> None:
     kind = args.resource_type
-    props = plain(args.props)
+    props = unproxied(args.props)
     if kind in PARAMETER_GROUPS:
         if not is_postgres_family(props.get("family")):
             return
@@ -101,12 +101,12 @@ def validate_rds_stack(args: Any, report_violation: Any) -> None:
         name: r
         for r in resources
         if r.resource_type in PARAMETER_GROUPS
-        and isinstance(name := plain(r.props).get("name"), str)
+        and isinstance(name := unproxied(r.props).get("name"), str)
     }
     for database in resources:
         if database.resource_type not in GROUP_PROPERTY:
             continue
-        props = plain(database.props)
+        props = unproxied(database.props)
         engine = props.get("engine")
         if not (isinstance(engine, str) and engine.lower() in POSTGRES_ENGINES):
             continue
@@ -120,7 +120,7 @@ def validate_rds_stack(args: Any, report_violation: Any) -> None:
         group = linked[0] if linked else groups.get(named) if isinstance(named, str) else None
         if group is None:
             continue  # a group outside this stack: the resource policy checked its name
-        group_props = plain(group.props)
+        group_props = unproxied(group.props)
         problems = []
         if group.resource_type != GROUP_TYPE[database.resource_type]:
             wanted = GROUP_TYPE[database.resource_type].split(":")[-1]

@@ -17,10 +17,10 @@ from guardrails.values import (
     name_prefix,
     never_crash,
     parse_document,
-    plain,
     provider_config,
     resource_region,
     statements,
+    unproxied,
 )
 from pulumi_policy import (
     EnforcementLevel,
@@ -97,7 +97,7 @@ def bucket_name_violation(
 def validate_bucket_naming(args: Any, report_violation: Any) -> None:
     if args.resource_type not in BUCKET_TYPES:
         return
-    props = plain(args.props)
+    props = unproxied(args.props)
     name = props.get("bucket")
     if is_unknown(name):
         return  # computed from another resource: judged at `pulumi up`
@@ -210,7 +210,7 @@ def replication_rule_problems(
 
 @never_crash("log-replication-preserves-history")
 def validate_replication(args: Any, report_violation: Any) -> None:
-    props = plain(args.props)
+    props = unproxied(args.props)
     prefix = name_prefix(args)
     if args.resource_type == REPLICATION_CONFIG:
         rules = props.get("rules")
@@ -263,7 +263,7 @@ log_replication_preserves_history = ResourceValidationPolicy(
 
 def attached_to(resource: Any, bucket: Any, bucket_name: str) -> bool:
     """Whether a bucket sub-resource configures `bucket`: by name, or wired by dependency."""
-    props = plain(resource.props)
+    props = unproxied(resource.props)
     if props.get("bucket") == bucket_name:
         return True
     return any(dep.urn == bucket.urn for dep in resource.property_dependencies.get("bucket", []))
@@ -339,7 +339,7 @@ def validate_central_bucket(args: Any, report_violation: Any) -> None:
     for bucket in args.resources:
         if bucket.resource_type not in BUCKET_TYPES:
             continue
-        name = plain(bucket.props).get("bucket")
+        name = unproxied(bucket.props).get("bucket")
         if not isinstance(name, str) or not pattern.fullmatch(name):
             continue
         parts: dict[str, list[dict[str, Any]]] = {}
@@ -349,7 +349,7 @@ def validate_central_bucket(args: Any, report_violation: Any) -> None:
                 and resource is not bucket
                 and attached_to(resource, bucket, name)
             ):
-                parts.setdefault(resource.resource_type, []).append(plain(resource.props))
+                parts.setdefault(resource.resource_type, []).append(unproxied(resource.props))
         problems = central_bucket_problems(name, parts)
         if problems:
             report_violation(

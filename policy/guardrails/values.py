@@ -40,17 +40,17 @@ class _Unknown:
 UNKNOWN = _Unknown()
 
 
-def plain(value: Any) -> Any:
+def unproxied(value: Any) -> Any:
     """A plain copy of `value` with pulumi-policy's proxies removed and unknowns marked."""
     if isinstance(value, proxy._DictProxy):
         target = value["__target"]
-        return {key: plain(target[key]) for key in target}
+        return {key: unproxied(target[key]) for key in target}
     if isinstance(value, proxy._ListProxy):
-        return [plain(item) for item in value["__target"]]
+        return [unproxied(item) for item in value["__target"]]
     if isinstance(value, Mapping):
-        return {key: plain(item) for key, item in value.items()}
+        return {key: unproxied(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [plain(item) for item in value]
+        return [unproxied(item) for item in value]
     if isinstance(value, str) and value in _UNKNOWN_SENTINELS:
         return UNKNOWN
     return value
@@ -174,7 +174,7 @@ def never_crash(policy_name: str) -> Callable[[Callable[..., None]], Callable[..
 
 
 def config_of(args: Any) -> dict[str, Any]:
-    return plain(args.get_config()) or {}
+    return unproxied(args.get_config()) or {}
 
 
 def name_prefix(args: Any) -> str | None:
@@ -197,7 +197,7 @@ def provider_config(args: Any, key: str) -> Any:
     provider = getattr(args, "provider", None)
     if provider is None:
         return None
-    value = get(plain(provider.props), key)
+    value = get(unproxied(provider.props), key)
     if isinstance(value, str) and value[:1] in ("[", "{"):
         try:
             return json.loads(value)
@@ -210,7 +210,7 @@ def provider_region(args: Any) -> str | None:
     provider = getattr(args, "provider", None)
     if provider is None:
         return None
-    region = get(plain(provider.props), "region")
+    region = get(unproxied(provider.props), "region")
     return region if isinstance(region, str) else None
 
 

@@ -18,11 +18,13 @@ import grpc
 from google.protobuf import empty_pb2
 from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
 
+from enroll.offline.analyzer.wire import unwrap_secrets
+
 from . import PLUGIN_NAME, PLUGIN_VERSION, RPC_LOG_ENV
 from .invokes import UnsupportedInvoke, invoke
 from .resources import ApiError, Ctx, autoname_property, check_failures, handler_for
 from .session import AwsSession, ConfigError, ProviderConfig
-from .wire import UNKNOWN, from_struct, has_unknown, plain, to_struct
+from .wire import UNKNOWN, from_struct, has_unknown, to_struct
 
 DIFF_NONE = provider_pb2.DiffResponse.DIFF_NONE
 DIFF_SOME = provider_pb2.DiffResponse.DIFF_SOME
@@ -177,7 +179,7 @@ class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
         changed = sorted(
             key
             for key in set(olds) | set(news)
-            if key != "version" and plain(olds.get(key)) != plain(news.get(key))
+            if key != "version" and unwrap_secrets(olds.get(key)) != unwrap_secrets(news.get(key))
         )
         if not changed:
             return provider_pb2.DiffResponse(changes=DIFF_NONE)
@@ -213,12 +215,12 @@ class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
             else:
                 seed = request.randomSeed or request.urn.encode()
                 suffix = hashlib.sha256(seed + name.encode()).hexdigest()[:7]
-                prefix = plain(inputs.get(f"{prop}Prefix"))
+                prefix = unwrap_secrets(inputs.get(f"{prop}Prefix"))
                 generated = f"{prefix}{suffix}" if prefix else f"{name}-{suffix}"
                 inputs[prop] = generated.lower() if prop == "bucket" else generated
         failures = [
             provider_pb2.CheckFailure(property=key, reason=reason)
-            for key, reason in check_failures(token, plain(inputs))
+            for key, reason in check_failures(token, unwrap_secrets(inputs))
         ]
         return provider_pb2.CheckResponse(inputs=to_struct(inputs), failures=failures)
 
@@ -237,7 +239,7 @@ class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
         detailed: dict[str, Any] = {}
         for key in sorted(keys):
             old, new = olds.get(key), news.get(key)
-            if not has_unknown(new) and plain(old) == plain(new):
+            if not has_unknown(new) and unwrap_secrets(old) == unwrap_secrets(new):
                 continue
             if key not in olds:
                 kind = Kind.ADD_REPLACE if key in replace_on else Kind.ADD
@@ -267,7 +269,7 @@ class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
         token, name = _type_and_name(request)
         aws = self._session()
         wire = from_struct(request.properties)
-        ctx = Ctx(token, name, request.urn, plain(wire), aws)
+        ctx = Ctx(token, name, request.urn, unwrap_secrets(wire), aws)
         handler = handler_for(token)
         if request.preview:
             unknown = {k: UNKNOWN for k in self._describe(ctx) if k not in wire}
@@ -284,12 +286,14 @@ class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
     def Update(self, request: Any, context: Any) -> Any:
         token, name = _type_and_name(request)
         aws = self._session()
-        olds = plain(from_struct(request.olds))
+        olds = unwrap_secrets(from_struct(request.olds))
         old_inputs = (
-            plain(from_struct(request.old_inputs)) if request.HasField("old_inputs") else olds
+            unwrap_secrets(from_struct(request.old_inputs))
+            if request.HasField("old_inputs")
+            else olds
         )
         wire = from_struct(request.news)
-        ctx = Ctx(token, name, request.urn, plain(wire), aws)
+        ctx = Ctx(token, name, request.urn, unwrap_secrets(wire), aws)
         handler = handler_for(token)
         described = self._describe(ctx)
         emulated = handler.emulated and aws.emulated
@@ -313,7 +317,7 @@ class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
     def Delete(self, request: Any, context: Any) -> Any:
         token, name = _type_and_name(request)
         aws = self._session()
-        state = plain(from_struct(request.properties))
+        state = unwrap_secrets(from_struct(request.properties))
         handler = handler_for(token)
         ctx = Ctx(token, name, request.urn, state, aws)
         if handler.emulated and aws.emulated:
@@ -327,7 +331,7 @@ class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
     def Read(self, request: Any, context: Any) -> Any:
         token, name = _type_and_name(request)
         aws = self._session()
-        state = plain(from_struct(request.properties))
+        state = unwrap_secrets(from_struct(request.properties))
         handler = handler_for(token)
         if handler.emulated and aws.emulated and state:
             ctx = Ctx(token, name, request.urn, state, aws)
@@ -346,7 +350,7 @@ class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
     @rpc
     def Invoke(self, request: Any, context: Any) -> Any:
         aws = self._session()
-        args = plain(from_struct(request.args))
+        args = unwrap_secrets(from_struct(request.args))
         result = self._operate(
             "invoking", request.tok, "data source", lambda: invoke(aws, request.tok, args)
         )

@@ -15,10 +15,11 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from enroll.offline.analyzer.wire import unwrap_secrets
 from policy import conventions
 
 from .policy_eval import Caller, principal_context
-from .wire import UNKNOWN, config_value, plain
+from .wire import UNKNOWN, config_value
 
 DEFAULT_ACCOUNT = "123456789012"  # moto's account for the base credentials
 # What moto's GetCallerIdentity says for credentials it did not issue: the account's own
@@ -77,7 +78,7 @@ class ProviderConfig:
     def parse(cls, values: dict[str, Any]) -> ProviderConfig:
         """`values`: config keys without namespace (`region`, `assumeRoles`...)."""
         values = {
-            key: config_value(plain(value))
+            key: config_value(unwrap_secrets(value))
             for key, value in values.items()
             if value is not None and value != UNKNOWN
         }

@@ -36,17 +36,6 @@ def secret(value: Any) -> dict[str, Any]:
     return {SIG_KEY: SECRET_SIG, "value": value}
 
 
-def plain(value: Any) -> Any:
-    """Secrets unwrapped (deeply); unknowns stay UNKNOWN."""
-    if is_secret(value):
-        return plain(value.get("value"))
-    if isinstance(value, dict):
-        return {key: plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [plain(item) for item in value]
-    return value
-
-
 def has_unknown(value: Any) -> bool:
     if isinstance(value, dict):
         return any(has_unknown(item) for item in value.values())
