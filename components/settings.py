@@ -242,6 +242,70 @@ def parse_settings(
     `label` names a key in messages: `org-logging:<key>` for stack config, the file and key
     for a settings file.
     """
+    check = _Checker(values, _role(values, label), label)
+    role = check.role
+    _unknown_keys(check)
+    name_prefix = _name_prefix(check)
+    org_id = check.string("orgId", ORG_ID_PATTERN)
+    management_account_id = check.string("managementAccountId", ACCOUNT_ID_PATTERN)
+    log_archive_account_id = check.string("logArchiveAccountId", ACCOUNT_ID_PATTERN)
+    admin_role_name = _admin_role_name(check)
+    home_region = check.required("homeRegion")
+    home_region = check.region("homeRegion", home_region) if home_region is not None else ""
+    partition = conventions.partition_of(home_region) if home_region else None
+    regions = _regions(check, home_region, partition)
+    _check_stack_region(check, stack_region, regions)
+    account_id = {
+        "managementAccountId": management_account_id,
+        "logArchiveAccountId": log_archive_account_id,
+        "accountId": check.string("accountId", ACCOUNT_ID_PATTERN, required=role == "source"),
+    }[ROLE_ACCOUNT_KEY[role]]
+    retention_days = check.integer("retentionDays", DEFAULT_RETENTION_DAYS, 1, MAX_RETENTION_DAYS)
+    local_retention_days = check.integer(
+        "localRetentionDays", DEFAULT_LOCAL_RETENTION_DAYS, 1, MAX_RETENTION_DAYS
+    )
+    object_lock = _object_lock(check, retention_days)
+    alert_emails = check.string_list("alertEmails", EMAIL_PATTERN, "must be an email address")
+    log_group_exclusions = _log_group_exclusions(check)
+    scp_targets = _scp_targets(check)
+    cloudfront_legacy_logging = _cloudfront_legacy_logging(check, partition)
+    replication_time_control = check.boolean("replicationTimeControl")
+    firehose_partition_quota = check.integer(
+        "firehosePartitionQuota",
+        DEFAULT_FIREHOSE_PARTITION_QUOTA,
+        1,
+        MAX_FIREHOSE_PARTITION_QUOTA,
+        what="active partitions",
+    )
+    member_account_ids = _member_account_ids(check, partition)
+    if check.problems:
+        raise SettingsError(check.problems)
+    return Settings(
+        role=role,
+        name_prefix=name_prefix,
+        org_id=org_id,
+        management_account_id=management_account_id,
+        log_archive_account_id=log_archive_account_id,
+        home_region=home_region,
+        regions=tuple(regions),
+        admin_role_name=admin_role_name,
+        region=stack_region or home_region,
+        account_id=account_id,
+        retention_days=retention_days,
+        object_lock=object_lock,
+        alert_emails=alert_emails,
+        log_group_exclusions=log_group_exclusions,
+        local_retention_days=local_retention_days,
+        scp_targets=scp_targets,
+        cloudfront_legacy_logging=cloudfront_legacy_logging,
+        replication_time_control=replication_time_control,
+        member_account_ids=member_account_ids,
+        firehose_partition_quota=firehose_partition_quota,
+    )
+
+
+def _role(values: Mapping[str, Any], label: Callable[[str], str]) -> Role:
+    """The role decides which keys apply: without a valid one nothing else can be checked."""
     role = values.get("role")
     if role not in ROLES:
         raise SettingsError(
@@ -249,33 +313,37 @@ def parse_settings(
             if role is not None
             else [f"{label('role')} is required: one of {', '.join(ROLES)}"]
         )
-    check = _Checker(values, role, label)
+    return role
 
-    allowed = set(COMMON_KEYS) | set(ROLE_KEYS[role])
-    for key in sorted(set(values) - allowed):
+
+def _unknown_keys(check: _Checker) -> None:
+    """A misspelt key, or another role's, is an error: silently ignored it would change nothing."""
+    allowed = set(COMMON_KEYS) | set(ROLE_KEYS[check.role])
+    for key in sorted(set(check.values) - allowed):
+        value = check.values[key]
         if key in ALL_KEYS:
             owners = [name for name, keys in ROLE_KEYS.items() if key in keys]
-            check.fail(key, values[key], f"applies to role {owners[0]!r} only, not {role!r}")
+            check.fail(key, value, f"applies to role {owners[0]!r} only, not {check.role!r}")
         else:
-            check.fail(key, values[key], f"is not a known key; known keys: {', '.join(ALL_KEYS)}")
+            check.fail(key, value, f"is not a known key; known keys: {', '.join(ALL_KEYS)}")
 
+
+def _name_prefix(check: _Checker) -> str:
     name_prefix = check.required("namePrefix")
     if name_prefix is not None and not (
         isinstance(name_prefix, str) and conventions.is_valid_name_prefix(name_prefix)
     ):
         check.fail("namePrefix", name_prefix, conventions.NAME_PREFIX_RULE)
-    org_id = check.string("orgId", ORG_ID_PATTERN)
-    management_account_id = check.string("managementAccountId", ACCOUNT_ID_PATTERN)
-    log_archive_account_id = check.string("logArchiveAccountId", ACCOUNT_ID_PATTERN)
-    admin_role_name = _admin_role_name(check)
+    return name_prefix
 
-    home_region = check.required("homeRegion")
-    home_region = check.region("homeRegion", home_region) if home_region is not None else ""
-    partition = conventions.partition_of(home_region) if home_region else None
 
+def _regions(
+    check: _Checker, home_region: str, partition: conventions.Partition | None
+) -> list[str]:
+    """The enrolled regions: known, once each, one partition, the home region among them."""
     regions: list[str] = []
     region_list = check.structured("regions", list)
-    if values.get("regions") in (None, ""):
+    if check.values.get("regions") in (None, ""):
         check.required("regions")
     for region in region_list or []:
         if not check.region("regions", region):
@@ -295,88 +363,57 @@ def parse_settings(
         check.fail("regions", region_list, "must list at least one region")
     if home_region and region_list and home_region not in regions:
         check.fail("regions", region_list, f"must include homeRegion {home_region!r}")
+    return regions
 
-    stack_region_value = stack_region or home_region
-    if role == "source":
-        if not stack_region:
-            check.problems.append(
-                "aws:region is required for role 'source': it is the region this stack enrolls"
-            )
-        elif check.region("aws:region", stack_region) and regions and stack_region not in regions:
-            check.fail("aws:region", stack_region, f"must be one of regions {show(regions)}")
 
-    account_id = {
-        "managementAccountId": management_account_id,
-        "logArchiveAccountId": log_archive_account_id,
-        "accountId": check.string("accountId", ACCOUNT_ID_PATTERN, required=role == "source"),
-    }[ROLE_ACCOUNT_KEY[role]]
+def _check_stack_region(check: _Checker, stack_region: str | None, regions: list[str]) -> None:
+    """A source stack enrolls its `aws:region`, which must be an enrolled region."""
+    if check.role != "source":
+        return
+    if not stack_region:
+        check.problems.append(
+            "aws:region is required for role 'source': it is the region this stack enrolls"
+        )
+    elif check.region("aws:region", stack_region) and regions and stack_region not in regions:
+        check.fail("aws:region", stack_region, f"must be one of regions {show(regions)}")
 
-    retention_days = check.integer("retentionDays", DEFAULT_RETENTION_DAYS, 1, MAX_RETENTION_DAYS)
-    local_retention_days = check.integer(
-        "localRetentionDays", DEFAULT_LOCAL_RETENTION_DAYS, 1, MAX_RETENTION_DAYS
-    )
-    object_lock = _object_lock(check, retention_days)
-    alert_emails = check.string_list("alertEmails", EMAIL_PATTERN, "must be an email address")
-    log_group_exclusions = check.string_list(
+
+def _log_group_exclusions(check: _Checker) -> tuple[str, ...]:
+    exclusions = check.string_list(
         "logGroupExclusions",
         conventions.LOG_GROUP_NAME_PATTERN,
         "must be a log group name (1-512 of letters, digits and . - _ / #)",
     )
-    scp_targets = check.string_list(
-        "scpTargets", SCP_TARGET_PATTERN, f"must be a root or OU id ({SCP_TARGET_PATTERN.pattern})"
-    )
-    if check.values.get("scpTargets") is not None and not scp_targets and not check.problems:
-        check.fail("scpTargets", values["scpTargets"], "must list at least one root or OU id")
-    criteria = len(json.dumps(list(log_group_exclusions))) + len("LogGroupName NOT IN ")
+    criteria = len(json.dumps(list(exclusions))) + len("LogGroupName NOT IN ")
     if criteria > MAX_SELECTION_CRITERIA_CHARS:
         check.fail(
             "logGroupExclusions",
-            f"<{len(log_group_exclusions)} names>",
+            f"<{len(exclusions)} names>",
             f"make a selection criteria of {criteria} characters; CloudWatch Logs allows "
             f"{MAX_SELECTION_CRITERIA_CHARS}",
         )
-    cloudfront_legacy_logging = check.boolean("cloudFrontLegacyLogging")
-    if cloudfront_legacy_logging and partition and partition.name != "aws":
+    return exclusions
+
+
+def _scp_targets(check: _Checker) -> tuple[str, ...]:
+    targets = check.string_list(
+        "scpTargets", SCP_TARGET_PATTERN, f"must be a root or OU id ({SCP_TARGET_PATTERN.pattern})"
+    )
+    if check.values.get("scpTargets") is not None and not targets and not check.problems:
+        check.fail("scpTargets", check.values["scpTargets"], "must list at least one root or OU id")
+    return targets
+
+
+def _cloudfront_legacy_logging(check: _Checker, partition: conventions.Partition | None) -> bool:
+    legacy = check.boolean("cloudFrontLegacyLogging")
+    if legacy and partition and partition.name != "aws":
         check.fail(
             "cloudFrontLegacyLogging",
             True,
             f"is only available in partition aws (CloudFront's log-delivery account), "
             f"not {partition.name}",
         )
-    replication_time_control = check.boolean("replicationTimeControl")
-    firehose_partition_quota = check.integer(
-        "firehosePartitionQuota",
-        DEFAULT_FIREHOSE_PARTITION_QUOTA,
-        1,
-        MAX_FIREHOSE_PARTITION_QUOTA,
-        what="active partitions",
-    )
-    member_account_ids = _member_account_ids(check, partition)
-
-    if check.problems:
-        raise SettingsError(check.problems)
-    return Settings(
-        role=role,
-        name_prefix=name_prefix,
-        org_id=org_id,
-        management_account_id=management_account_id,
-        log_archive_account_id=log_archive_account_id,
-        home_region=home_region,
-        regions=tuple(regions),
-        admin_role_name=admin_role_name,
-        region=stack_region_value,
-        account_id=account_id,
-        retention_days=retention_days,
-        object_lock=object_lock,
-        alert_emails=alert_emails,
-        log_group_exclusions=log_group_exclusions,
-        local_retention_days=local_retention_days,
-        scp_targets=scp_targets,
-        cloudfront_legacy_logging=cloudfront_legacy_logging,
-        replication_time_control=replication_time_control,
-        member_account_ids=member_account_ids,
-        firehose_partition_quota=firehose_partition_quota,
-    )
+    return legacy
 
 
 def _admin_role_name(check: _Checker) -> str:

@@ -17,7 +17,7 @@ from conftest import (
     statements,
 )
 
-from components.log_archive import PARTITION_QUERY
+from components.cwl_delivery import PARTITION_QUERY
 
 CENTRAL = "acme-org-logs-222222222222-us-east-1"
 ACCESS = "acme-org-logs-access-222222222222-us-east-1"

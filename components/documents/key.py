@@ -4,7 +4,57 @@
 from __future__ import annotations
 
 from components import naming
-from components.documents.grammar import EVERYONE, Document, allow, deny, policy, service
+from components.documents.grammar import (
+    EVERYONE,
+    Document,
+    Statement,
+    allow,
+    deny,
+    policy,
+    service,
+)
+
+# Only the admin role may destroy, re-policy or re-alias the key.
+KEY_TAMPER_ACTIONS = [
+    "kms:ScheduleKeyDeletion",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:PutKeyPolicy",
+    "kms:DeleteImportedKeyMaterial",
+    # Moving or deleting the alias needs these on the key as well as on the alias:
+    # https://docs.aws.amazon.com/kms/latest/developerguide/alias-access.html
+    "kms:UpdateAlias",
+    "kms:DeleteAlias",
+]
+
+
+def trail_key_statements(region: str, management_account: str, trail_arn: str) -> list[Statement]:
+    """The organization trail (only it) may encrypt with the key and describe it:
+    https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail-encrypt.html
+    """
+    return [
+        allow(
+            "AllowOrgTrailEncrypt",
+            "kms:GenerateDataKey*",
+            "*",
+            principal=service("cloudtrail"),
+            condition={
+                "StringLike": {
+                    "kms:EncryptionContext:aws:cloudtrail:arn": naming.arn(
+                        region, "cloudtrail", "*", management_account, "trail/*"
+                    )
+                },
+                "StringEquals": {"aws:SourceArn": trail_arn},
+            },
+        ),
+        allow(
+            "AllowOrgTrailDescribeKey",
+            "kms:DescribeKey",
+            "*",
+            principal=service("cloudtrail"),
+            condition={"StringEquals": {"aws:SourceArn": trail_arn}},
+        ),
+    ]
 
 
 def central_key_policy(
@@ -30,17 +80,7 @@ def central_key_policy(
         ),
         deny(
             "DenyKeyDestructionExceptAdmin",
-            [
-                "kms:ScheduleKeyDeletion",
-                "kms:DisableKey",
-                "kms:DisableKeyRotation",
-                "kms:PutKeyPolicy",
-                "kms:DeleteImportedKeyMaterial",
-                # Moving or deleting the alias needs these on the key as well as on the alias:
-                # https://docs.aws.amazon.com/kms/latest/developerguide/alias-access.html
-                "kms:UpdateAlias",
-                "kms:DeleteAlias",
-            ],
+            KEY_TAMPER_ACTIONS,
             "*",
             principal=EVERYONE,
             condition={"ArnNotLike": {"aws:PrincipalArn": admin_role_arn}},
@@ -54,28 +94,7 @@ def central_key_policy(
             "*",
             principal={"AWS": naming.account_root_arn(region, management_account)},
         ),
-        # https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail-encrypt.html
-        allow(
-            "AllowOrgTrailEncrypt",
-            "kms:GenerateDataKey*",
-            "*",
-            principal=service("cloudtrail"),
-            condition={
-                "StringLike": {
-                    "kms:EncryptionContext:aws:cloudtrail:arn": naming.arn(
-                        region, "cloudtrail", "*", management_account, "trail/*"
-                    )
-                },
-                "StringEquals": {"aws:SourceArn": trail_arn},
-            },
-        ),
-        allow(
-            "AllowOrgTrailDescribeKey",
-            "kms:DescribeKey",
-            "*",
-            principal=service("cloudtrail"),
-            condition={"StringEquals": {"aws:SourceArn": trail_arn}},
-        ),
+        *trail_key_statements(region, management_account, trail_arn),
         allow(
             "AllowFirehoseDelivery",
             ["kms:GenerateDataKey", "kms:Decrypt"],

@@ -12,115 +12,100 @@ def deny_leave_scp() -> Document:
     return policy(deny("DenyLeaveOrganization", "organizations:LeaveOrganization", "*"))
 
 
-def protect_logging_scp(*, region: str, name_prefix: str, admin_role_name: str) -> Document:
-    """Denies every member principal but `admin_role_name` the ways to stop or redirect logs."""
-    not_admin = {
-        "ArnNotLike": {"aws:PrincipalArn": naming.iam_role_arn(region, "*", admin_role_name)}
-    }
+# What protect-logging denies every member principal but the admin role, statement by statement.
+PROTECTED_ACTIONS: dict[str, list[str]] = {
+    "ProtectTrails": [
+        "cloudtrail:StopLogging",
+        "cloudtrail:DeleteTrail",
+        "cloudtrail:UpdateTrail",
+        "cloudtrail:PutEventSelectors",
+    ],
+    "ProtectLogBuckets": BUCKET_TAMPER_ACTIONS,
+    "ProtectLogObjects": OBJECT_TAMPER_ACTIONS,
+    # Our subscriptions are account-level policies (one per account x region); a log-group
+    # filter cannot remove them, so teams keep their own log-group subscription filters.
+    # PutAccountPolicy has no resource type and no policy-type condition key, so this denies
+    # every account-level policy to all but the admin role (docs/security.md: the trade-off).
+    "ProtectLogSubscriptions": ["logs:PutAccountPolicy", "logs:DeleteAccountPolicy"],
+    "ProtectLogDestinations": [
+        "logs:DeleteDestination",
+        "logs:PutDestination",
+        "logs:PutDestinationPolicy",
+    ],
+    "ProtectCentralDelivery": [
+        "firehose:DeleteDeliveryStream",
+        "firehose:UpdateDestination",
+        "firehose:StopDeliveryStreamEncryption",
+    ],
+    "ProtectAlarms": [
+        "cloudwatch:DeleteAlarms",
+        "cloudwatch:DisableAlarmActions",
+        "cloudwatch:PutMetricAlarm",
+        "cloudwatch:SetAlarmState",
+    ],
+    "ProtectDetection": [
+        "events:DeleteRule",
+        "events:DisableRule",
+        "events:PutRule",
+        "events:PutTargets",
+        "events:RemoveTargets",
+        "events:DeleteEventBus",
+        "events:PutPermission",
+        "events:RemovePermission",
+    ],
+    "ProtectLoggingRoles": [
+        "iam:AttachRolePolicy",
+        "iam:DeleteRole",
+        "iam:DeleteRolePermissionsBoundary",
+        "iam:DeleteRolePolicy",
+        "iam:DetachRolePolicy",
+        "iam:PutRolePermissionsBoundary",
+        "iam:PutRolePolicy",
+        "iam:UpdateAssumeRolePolicy",
+        "iam:UpdateRole",
+    ],
+}
+
+
+def protected_resources(region: str, name_prefix: str) -> dict[str, list[str] | str]:
+    """What each statement of protect-logging protects, in every member account."""
 
     def any_account(service_name: str, resource: str) -> str:
         return naming.arn(region, service_name, "*", "*", resource)
 
     bus = naming.alert_bus_name(name_prefix)
     org_logs = naming.org_logs_name(name_prefix)
+    ours = naming.protected_name_prefix(name_prefix)
     log_buckets = [
         naming.s3_bucket_arn(region, f"{name_prefix}-logs-*"),
         naming.s3_bucket_arn(region, f"{name_prefix}-org-logs-*"),
     ]
+    return {
+        "ProtectTrails": any_account("cloudtrail", f"trail/{naming.trail_name(name_prefix)}"),
+        "ProtectLogBuckets": log_buckets,
+        "ProtectLogObjects": [f"{bucket}/*" for bucket in log_buckets],
+        "ProtectLogSubscriptions": "*",
+        "ProtectLogDestinations": any_account("logs", f"destination:{org_logs}"),
+        "ProtectCentralDelivery": any_account("firehose", f"deliverystream/{org_logs}-*"),
+        "ProtectAlarms": any_account("cloudwatch", f"alarm:{ours}*"),
+        "ProtectDetection": [
+            any_account("events", f"rule/{ours}*"),
+            any_account("events", f"rule/{bus}/*"),
+            any_account("events", f"event-bus/{bus}"),
+        ],
+        "ProtectLoggingRoles": naming.iam_role_arn(region, "*", f"{ours}*"),
+    }
+
+
+def protect_logging_scp(*, region: str, name_prefix: str, admin_role_name: str) -> Document:
+    """Denies every member principal but `admin_role_name` the ways to stop or redirect logs."""
+    not_admin = {
+        "ArnNotLike": {"aws:PrincipalArn": naming.iam_role_arn(region, "*", admin_role_name)}
+    }
+    resources = protected_resources(region, name_prefix)
     return policy(
-        deny(
-            "ProtectTrails",
-            [
-                "cloudtrail:StopLogging",
-                "cloudtrail:DeleteTrail",
-                "cloudtrail:UpdateTrail",
-                "cloudtrail:PutEventSelectors",
-            ],
-            any_account("cloudtrail", f"trail/{naming.trail_name(name_prefix)}"),
-            condition=not_admin,
-        ),
-        deny(
-            "ProtectLogBuckets",
-            BUCKET_TAMPER_ACTIONS,
-            log_buckets,
-            condition=not_admin,
-        ),
-        deny(
-            "ProtectLogObjects",
-            OBJECT_TAMPER_ACTIONS,
-            [f"{bucket}/*" for bucket in log_buckets],
-            condition=not_admin,
-        ),
-        # Our subscriptions are account-level policies (one per account x region); a log-group
-        # filter cannot remove them, so teams keep their own log-group subscription filters.
-        # PutAccountPolicy has no resource type and no policy-type condition key, so this
-        # denies every account-level policy to all but the admin role (README: trade-off).
-        deny(
-            "ProtectLogSubscriptions",
-            ["logs:PutAccountPolicy", "logs:DeleteAccountPolicy"],
-            "*",
-            condition=not_admin,
-        ),
-        deny(
-            "ProtectLogDestinations",
-            ["logs:DeleteDestination", "logs:PutDestination", "logs:PutDestinationPolicy"],
-            any_account("logs", f"destination:{org_logs}"),
-            condition=not_admin,
-        ),
-        deny(
-            "ProtectCentralDelivery",
-            [
-                "firehose:DeleteDeliveryStream",
-                "firehose:UpdateDestination",
-                "firehose:StopDeliveryStreamEncryption",
-            ],
-            any_account("firehose", f"deliverystream/{org_logs}-*"),
-            condition=not_admin,
-        ),
-        deny(
-            "ProtectAlarms",
-            [
-                "cloudwatch:DeleteAlarms",
-                "cloudwatch:DisableAlarmActions",
-                "cloudwatch:PutMetricAlarm",
-                "cloudwatch:SetAlarmState",
-            ],
-            any_account("cloudwatch", f"alarm:{naming.protected_name_prefix(name_prefix)}*"),
-            condition=not_admin,
-        ),
-        deny(
-            "ProtectDetection",
-            [
-                "events:DeleteRule",
-                "events:DisableRule",
-                "events:PutRule",
-                "events:PutTargets",
-                "events:RemoveTargets",
-                "events:DeleteEventBus",
-                "events:PutPermission",
-                "events:RemovePermission",
-            ],
-            [
-                any_account("events", f"rule/{naming.protected_name_prefix(name_prefix)}*"),
-                any_account("events", f"rule/{bus}/*"),
-                any_account("events", f"event-bus/{bus}"),
-            ],
-            condition=not_admin,
-        ),
-        deny(
-            "ProtectLoggingRoles",
-            [
-                "iam:AttachRolePolicy",
-                "iam:DeleteRole",
-                "iam:DeleteRolePermissionsBoundary",
-                "iam:DeleteRolePolicy",
-                "iam:DetachRolePolicy",
-                "iam:PutRolePermissionsBoundary",
-                "iam:PutRolePolicy",
-                "iam:UpdateAssumeRolePolicy",
-                "iam:UpdateRole",
-            ],
-            naming.iam_role_arn(region, "*", f"{naming.protected_name_prefix(name_prefix)}*"),
-            condition=not_admin,
-        ),
+        *(
+            deny(sid, actions, resources[sid], condition=not_admin)
+            for sid, actions in PROTECTED_ACTIONS.items()
+        )
     )
