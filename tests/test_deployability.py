@@ -647,7 +647,7 @@ def test_13_destination_actions_are_denied_on_our_destination_only():
         "Resource": "arn:aws:logs:*:*:destination:acme-org-logs",
         "Condition": {"ArnNotLike": {"aws:PrincipalArn": f"arn:aws:iam::*:role/{ADMIN_ROLE}"}},
     }
-    # PutAccountPolicy has no resource type: it stays "*", and the README says what that costs.
+    # PutAccountPolicy has no resource type: it stays "*", and docs/security.md says what that costs.
     assert statement["ProtectLogSubscriptions"]["Action"] == [
         "logs:PutAccountPolicy",
         "logs:DeleteAccountPolicy",

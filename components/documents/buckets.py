@@ -295,7 +295,8 @@ def source_bucket_policy(
             # The regional ELB account writes as an account, not as a service principal.
             writer_accounts=[account_of(elb["AWS"])] if "AWS" in elb else [],
             # Legacy CloudFront writes as the awslogsdelivery account, which AWS documents only
-            # by canonical id: its prefix stays open to writers with IAM permission (README).
+            # by canonical id: its prefix stays open to writers with IAM permission
+            # (docs/security.md).
             not_resources=[cloudfront_logs] if cloudfront_legacy_logging else [],
         ),
     )

@@ -11,7 +11,7 @@ serves the same code path. The stand-in keeps AWS's rules that matter here:
   https://docs.aws.amazon.com/accounts/latest/reference/API_ListRegions.html
 - the management account cannot name itself: it omits AccountId.
 
-Run as `python -m stacks.emulator_server -H 127.0.0.1 -p 0` (moto's own arguments).
+Run as `python -m enroll.demo.emulator_server -H 127.0.0.1 -p 0` (moto's own arguments).
 """
 
 from __future__ import annotations

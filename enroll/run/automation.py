@@ -19,12 +19,9 @@ from typing import Any
 import yaml
 
 from components import naming
-from components.contract import config_key
+from components.contract import AWS_PROVIDER_VERSION, config_key
 from enroll.org.model import Action, PlannedStack, RetryableError, StackResult, Violation
 from enroll.util.paths import PROJECT_DIR
-
-AWS_PLUGIN_VERSION = "7.51.1"
-
 
 # --------------------------------------------------------------------------------------------
 # Automation API: the real engine
@@ -172,8 +169,8 @@ class AutomationRunner:
             ensure_pack_virtualenv(Path(pack))
         workspace = self._workspace()
         installed = {(p.name, p.version) for p in workspace.list_plugins()}
-        if ("aws", AWS_PLUGIN_VERSION) not in installed:
-            workspace.install_plugin("aws", f"v{AWS_PLUGIN_VERSION}")
+        if ("aws", AWS_PROVIDER_VERSION) not in installed:
+            workspace.install_plugin("aws", f"v{AWS_PROVIDER_VERSION}")
 
     def _workspace(self) -> Any:
         """A LocalWorkspace running this project, whose stack config lives in the state dir.
