@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from components.contract import ROLES
 from components.settings import (
     ACCOUNT_ID_PATTERN,
@@ -26,6 +24,7 @@ from components.settings import (
     parse_settings,
     show,
 )
+from enroll.util import strictyaml
 
 DISCOVERED_KEYS = ("role", "orgId", "managementAccountId", "accountId", "memberAccountIds")
 FILE_KEYS = tuple(
@@ -183,13 +182,22 @@ def parse_org_settings(raw: Any, path: str) -> OrgSettings:
 def load_org_settings(path: str | Path) -> OrgSettings:
     file = Path(path)
     try:
-        text = file.read_text()
+        text = file.read_bytes().decode("utf-8")
     except FileNotFoundError:
         raise SettingsError([f"settings file {file} not found (see stacks/org.yaml)"]) from None
+    except IsADirectoryError:
+        raise SettingsError([f"settings file {file} is a directory, not a YAML file"]) from None
     except OSError as error:
         raise SettingsError([f"settings file {file} cannot be read: {error.strerror}"]) from None
+    except UnicodeDecodeError as error:
+        raise SettingsError(
+            [
+                f"settings file {file} is not UTF-8 text (byte 0x{error.object[error.start]:02x} "
+                f"at offset {error.start}); save it as UTF-8"
+            ]
+        ) from None
     try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise SettingsError([f"{file}: not valid YAML: {error}"]) from None
+        raw = strictyaml.load(text)
+    except strictyaml.YamlProblem as error:
+        raise SettingsError([f"{file}: {error}"]) from None
     return parse_org_settings(raw, str(file))
