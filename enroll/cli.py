@@ -25,6 +25,7 @@ from enroll.offline.runner import OfflineRunner, plan_pack_config
 from enroll.org.discovery import DiscoveryError, Organization, discover, organizations_client
 from enroll.org.model import Plan
 from enroll.org.plan import build_plan
+from enroll.org.planfile import PlanError, load_plan
 from enroll.org.settings import OrgSettings, load_org_settings
 from enroll.org.tables import excluded_table, plan_table, print_warnings
 from enroll.run.automation import AutomationRunner
@@ -278,17 +279,13 @@ def command_plan(args: argparse.Namespace, out: Console, err: Console) -> int:
     return EXIT_OK
 
 
-def load_plan(path: str) -> Plan:
-    try:
-        return Plan.from_json(json.loads(Path(path).read_text()))
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise UsageError(f"--plan {path}: not a plan saved with `plan --json` ({error})") from None
-
-
 def command_run(action: str, args: argparse.Namespace, out: Console, err: Console) -> int:
     state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
     if args.plan:
-        plan = narrow(load_plan(args.plan), args)
+        try:
+            plan = narrow(load_plan(args.plan), args)
+        except PlanError as error:
+            raise UsageError(str(error)) from None
         org_facts = None
     else:
         _, org, plan = discover_plan(args)

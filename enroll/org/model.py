@@ -100,21 +100,6 @@ class Plan:
             "warnings": list(self.warnings),
         }
 
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Plan:
-        """A plan saved with `plan --json` (previews in CI without access to the org)."""
-        return cls(
-            tuple(
-                PlannedStack(s["name"], s["role"], s["accountId"], s["region"], s["config"])
-                for s in data["stacks"]
-            ),
-            tuple(
-                Exclusion(e["accountId"], e["reason"], e.get("region"))
-                for e in data.get("excluded", [])
-            ),
-            tuple(data.get("warnings", [])),
-        )
-
     def shard(self, index: int, count: int) -> Plan:
         """Shard `index` of `count` (1-based): every stack lands in exactly one shard.
 
