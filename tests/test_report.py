@@ -212,7 +212,7 @@ def test_the_report_is_replaced_atomically_and_leaves_no_temporary_file(tmp_path
     def refuse(source, target):
         raise OSError("disk full")
 
-    monkeypatch.setattr("enroll.run.report.os.replace", refuse)
+    monkeypatch.setattr("enroll.util.files.os.replace", refuse)
     with pytest.raises(OSError, match="disk full"):
         write_json_report(mixed_outcome(), path, action="up", plan=PLAN)
     assert path.read_text() == before

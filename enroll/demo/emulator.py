@@ -1,6 +1,6 @@
 """An emulated AWS Organization on 127.0.0.1 (moto server), for the demo, tests and benchmarks.
 
-`Emulator` starts moto's server (with stacks/emulator_server.py's stand-ins for what moto
+`Emulator` starts moto's server (with emulator_server.py's stand-ins for what moto
 lacks) on a free loopback port and stops it on exit. `sample_org` builds an organization
 shaped like a real one: a security OU with the log archive, workloads in nested OUs, a sandbox
 OU left out of enrollment, suspended accounts, one account that opted out by tag, and one that
@@ -10,22 +10,18 @@ has not enabled the opt-in region eu-central-2.
 from __future__ import annotations
 
 import os
-import queue
 import re
-import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import IO, Any
+from typing import Any
 
 import boto3
 
 from enroll.util.paths import PROJECT_DIR
-from enroll.util.processes import stop_process_group
+from enroll.util.processes import HelperProcess, LineMatching
 
 OPT_OUT_TAG = "org-logging-opt-out"
 
@@ -37,45 +33,19 @@ class Emulator:
     def __init__(self, startup_timeout: float = 60.0) -> None:
         self.endpoint_url = ""
         self._startup_timeout = startup_timeout
-        self._process: subprocess.Popen[str] | None = None
-        self._drain: threading.Thread | None = None
+        self._server: HelperProcess[re.Match[str]] | None = None
 
     def __enter__(self) -> Emulator:
-        self._process = subprocess.Popen(
-            # moto's server with our stand-ins for the APIs it lacks (stacks/emulator_server.py)
+        self._server = HelperProcess(
+            # moto's server with our stand-ins for the APIs it lacks (emulator_server.py)
             [sys.executable, "-m", "enroll.demo.emulator_server", "-H", "127.0.0.1", "-p", "0"],
+            LineMatching(r"Running on (http://127\.0\.0\.1:\d+)", what="'Running on' line"),
+            name="moto server",
             cwd=PROJECT_DIR,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
+            merge_stderr=True,  # one log line per request, drained so the server never blocks
+            startup_timeout=self._startup_timeout,
         )
-        lines: queue.Queue[str | None] = queue.Queue()
-
-        def drain(stream: IO[str]) -> None:
-            # One log line per request: keep reading so the server never blocks on the pipe.
-            for line in stream:
-                lines.put(line)
-            lines.put(None)
-
-        assert self._process.stdout is not None
-        self._drain = threading.Thread(target=drain, args=(self._process.stdout,), daemon=True)
-        self._drain.start()
-        deadline = time.monotonic() + self._startup_timeout
-        seen: list[str] = []
-        while not self.endpoint_url:
-            try:
-                line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
-            except queue.Empty:
-                line = None
-            if line is None or time.monotonic() > deadline:
-                self.__exit__(None, None, None)
-                raise RuntimeError("moto server did not start:\n" + "".join(seen[-20:]))
-            seen.append(line)
-            match = re.search(r"Running on (http://127\.0\.0\.1:\d+)", line)
-            if match:
-                self.endpoint_url = match[1]
+        self.endpoint_url = self._server.start()[1]
         return self
 
     def __exit__(
@@ -84,12 +54,8 @@ class Emulator:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        process, self._process = self._process, None
-        if process is None:
-            return
-        stop_process_group(process)
-        if self._drain is not None:
-            self._drain.join(timeout=5)
+        if self._server is not None:
+            self._server.stop()
 
     def client(self, service: str) -> Any:
         return boto3.client(service, endpoint_url=self.endpoint_url, region_name="us-east-1")

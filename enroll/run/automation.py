@@ -21,6 +21,7 @@ import yaml
 from components import naming
 from components.contract import AWS_PROVIDER_VERSION, config_key
 from enroll.org.model import Action, PlannedStack, RetryableError, StackResult, Violation
+from enroll.util.files import atomic_write
 from enroll.util.paths import PROJECT_DIR
 
 # --------------------------------------------------------------------------------------------
@@ -206,7 +207,7 @@ class AutomationRunner:
             "main": str(PROJECT_DIR),
             "stackConfigDir": str(self.config_dir.resolve()),
         }
-        (self.workspace_dir / "Pulumi.yaml").write_text(pulumi_yaml(settings))
+        atomic_write(self.workspace_dir / "Pulumi.yaml", pulumi_yaml(settings))
 
     # -- one stack ----------------------------------------------------------------------------
 
@@ -225,9 +226,7 @@ class AutomationRunner:
             config["aws:assumeRoles"] = assume
         document = {k: v for k, v in existing.items() if k != "config"}
         document["config"] = config
-        temporary = path.with_suffix(".tmp")
-        temporary.write_text(pulumi_yaml(document))
-        os.replace(temporary, path)
+        atomic_write(path, pulumi_yaml(document))
         return path
 
     def _select(self, stack: PlannedStack) -> Any:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -25,6 +24,7 @@ from rich.text import Text
 
 from enroll.org.model import Action, Plan, StackResult
 from enroll.run.orchestrator import RoleSummary, RunOutcome, Tally
+from enroll.util.files import atomic_write
 
 MESSAGE_WIDTH = 160
 _STATUS_STYLE = {"passed": "green", "failed": "red", "error": "red bold", "skipped": "yellow"}
@@ -132,16 +132,7 @@ def write_json_report(
     target = Path(path)
     text = json.dumps(report_json(outcome, action=action, plan=plan), indent=2) + "\n"
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    atomic_write(target, text)
 
 
 class RichProgress:

@@ -24,15 +24,13 @@ from __future__ import annotations
 import collections
 import contextlib
 import os
-import queue
 import signal
-import subprocess
 import sys
 import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import Any
 
 import grpc
 from google.protobuf import empty_pb2
@@ -53,7 +51,7 @@ from enroll.offline.analyzer.wire import (
     policy_config_proto,
 )
 from enroll.util.paths import PROJECT_DIR
-from enroll.util.processes import stop_process_group, wait_unreaped
+from enroll.util.processes import HelperProcess, HelperStartError, PortOnFirstLine
 
 DEFAULT_PACK_DIR = PROJECT_DIR / "policy"
 
@@ -113,13 +111,9 @@ class AnalyzerClient:
         self._rpc_timeout = rpc_timeout
         self._pack_version = ""
         self._started = False
-        self._proc: subprocess.Popen[bytes] | None = None
+        self._pack: HelperProcess[int] | None = None
         self._channel: grpc.Channel | None = None
         self._stub: analyzer_pb2_grpc.AnalyzerStub | None = None
-        self._port_line: queue.Queue[str | None] = queue.Queue()
-        self._stdout: list[str] = []
-        self._stderr: list[str] = []
-        self._threads: list[threading.Thread] = []
         self._info: AnalyzerInfo | None = None
         self._configured: dict[str, PolicyConfig] | None = None
         self._configure_lock = threading.Lock()
@@ -152,17 +146,17 @@ class AnalyzerClient:
 
     @property
     def pid(self) -> int | None:
-        return self._proc.pid if self._proc is not None else None
+        return self._pack.pid if self._pack is not None else None
 
     @property
     def stdout(self) -> str:
         """The pack's stdout after the port line: `print()` in policies lands here."""
-        return "".join(self._stdout)
+        return self._pack.stdout if self._pack is not None else ""
 
     @property
     def stderr(self) -> str:
         """The pack's stderr: with no engine to log to, `pulumi.log.*` lands here."""
-        return "".join(self._stderr)
+        return self._pack.stderr if self._pack is not None else ""
 
     def start(self) -> None:
         if self._started:
@@ -179,22 +173,28 @@ class AnalyzerClient:
         if self.stack is not None:
             env.update(self.stack.env())
         env.update(self._extra_env)
-        self._proc = subprocess.Popen(
+        self._pack = HelperProcess(
             # -u: without it the port stays in the stdout buffer and startup hangs.
             [self.python, "-u", "-m", "pulumi.policy", self.engine_address, "."],
+            # Like the engine: a module-level print() in the pack takes the port's place.
+            PortOnFirstLine(hint="a print() at import time causes this"),
+            name=f"policy pack {self.pack_dir}",
             cwd=self.pack_dir,
             env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,  # its own process group: one signal reaches every child
+            startup_timeout=self._startup_timeout,
+            tail=_STDERR_TAIL,
         )
         try:
-            self.port = self._read_port()
+            self.port = self._pack.start()
             self._connect()
             self._handshake()
             if self.stack is not None:
                 self.configure_stack(self.stack)
+        except HelperStartError as error:
+            self.close()
+            raise AnalyzerError(
+                f"policy pack {self.pack_dir} {error.problem}{self._stderr_tail()}"
+            ) from None
         except BaseException:
             self.close()
             raise
@@ -224,73 +224,13 @@ class AnalyzerClient:
         if self._channel is not None:
             self._channel.close()
             self._channel = None
-        proc, self._proc = self._proc, None
-        if proc is not None:
-            stop_process_group(proc, signal.SIGINT, grace)
-        for thread in self._threads:
-            thread.join(timeout=grace)
-        self._threads = []
-
-    def _read_port(self) -> int:
-        proc = self._proc
-        assert proc is not None and proc.stdout is not None and proc.stderr is not None
-        self._threads = [
-            threading.Thread(target=self._pump_stdout, args=(proc.stdout,), daemon=True),
-            threading.Thread(target=self._pump_stderr, args=(proc.stderr,), daemon=True),
-        ]
-        for thread in self._threads:
-            thread.start()
-        try:
-            line = self._port_line.get(timeout=self._startup_timeout)
-        except queue.Empty:
-            raise AnalyzerError(
-                f"policy pack {self.pack_dir} printed no port within {self._startup_timeout}s"
-                f"{self._stderr_tail()}"
-            ) from None
-        if line is None:
-            wait_unreaped(proc, self._startup_timeout)
-            for thread in self._threads:
-                thread.join(timeout=5)
-            how = self._exit_status() or "closed its stdout"
-            raise AnalyzerError(
-                f"policy pack {self.pack_dir} exited ({how}) before printing its port"
-                f"{self._stderr_tail()}"
-            )
-        # Like the engine: a module-level print() in the pack takes the port's place.
-        try:
-            return int(line.strip())
-        except ValueError:
-            raise AnalyzerError(
-                f"policy pack {self.pack_dir} wrote {line.strip()!r} where its port belongs "
-                f"(the first stdout line; a print() at import time causes this)"
-                f"{self._stderr_tail()}"
-            ) from None
-
-    def _pump_stdout(self, stream: IO[bytes]) -> None:
-        # Drained for the pack's whole life: a full pipe would block its policies.
-        first = True
-        for raw in iter(stream.readline, b""):
-            text = raw.decode(errors="replace")
-            if first:
-                self._port_line.put(text)
-                first = False
-            else:
-                self._stdout.append(text)
-        if first:
-            self._port_line.put(None)
-        stream.close()
-
-    def _pump_stderr(self, stream: IO[bytes]) -> None:
-        for raw in iter(stream.readline, b""):
-            self._stderr.append(raw.decode(errors="replace"))
-        stream.close()
+        if self._pack is not None:
+            self._pack.stop(signal.SIGINT, grace)
 
     def _stderr_tail(self) -> str:
-        text = self.stderr
+        text = self._pack.output_tail() if self._pack is not None else ""
         if not text.strip():
             return "\n(the pack wrote nothing to stderr)"
-        if len(text) > _STDERR_TAIL:
-            text = "..." + text[-_STDERR_TAIL:]
         return f"\npack stderr:\n{text.rstrip()}"
 
     # -- RPCs ------------------------------------------------------------------------------
@@ -304,29 +244,9 @@ class AnalyzerClient:
     def _failed(self, what: str, error: grpc.RpcError) -> AnalyzerError:
         code = error.code().name if isinstance(error, grpc.Call) else "error"
         details = error.details() if isinstance(error, grpc.Call) else str(error)
-        status = self._exit_status()
+        status = self._pack.exit_status() if self._pack is not None else None
         state = f" (the pack has exited, {status})" if status else ""
         return AnalyzerError(f"{what} failed{state}: {code}: {details}{self._stderr_tail()}")
-
-    def _exit_status(self) -> str | None:
-        """How the pack ended ("rc=1", "signal 9"), or None while it runs.
-
-        Read without reaping it, so that `close` can still sweep its process group safely.
-        """
-        proc = self._proc
-        if proc is None:
-            return None
-        if proc.returncode is not None:
-            return f"rc={proc.returncode}"
-        try:
-            status = os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-        except ChildProcessError:
-            return "rc unknown"
-        if status is None:
-            return None
-        if status.si_code == os.CLD_EXITED:
-            return f"rc={status.si_status}"
-        return f"signal {status.si_status}"
 
     def _handshake(self) -> None:
         request = analyzer_pb2.AnalyzerHandshakeRequest(

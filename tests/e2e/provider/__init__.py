@@ -21,13 +21,12 @@ import os
 import shlex
 import subprocess
 import tempfile
-import threading
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import Any
 
-from enroll.util.processes import stop_process_group
+from enroll.util.processes import HelperProcess, PortOnFirstLine
 
 PLUGIN_NAME = "aws"
 PLUGIN_VERSION = "7.51.1"
@@ -129,50 +128,33 @@ class ProviderProcess:
         self.startup_timeout = startup_timeout
         self.port = 0
         self.stub: Any = None
-        self.stderr_lines: list[str] = []
-        self._process: subprocess.Popen[str] | None = None
+        self._plugin: HelperProcess[int] | None = None
         self._channel: Any = None
-        self._drain: threading.Thread | None = None
+
+    @property
+    def stderr(self) -> str:
+        """What the plugin logged: with stdout reserved for the port, all of it goes here."""
+        return self._plugin.stderr if self._plugin is not None else ""
 
     def __enter__(self) -> ProviderProcess:
         import grpc
         from pulumi.runtime.proto import provider_pb2_grpc
 
-        self._process = subprocess.Popen(
+        self._plugin = HelperProcess(
             [self.executable, self.engine_address],
-            env=self.env,
+            PortOnFirstLine(hint="the plugin must print nothing before it"),
+            name="the stand-in provider",
             cwd=self.cwd,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
+            env=self.env,
+            startup_timeout=self.startup_timeout,
         )
-
-        def drain(stream: IO[str]) -> None:
-            for line in stream:
-                self.stderr_lines.append(line)
-
-        assert self._process.stdout is not None and self._process.stderr is not None
-        self._drain = threading.Thread(target=drain, args=(self._process.stderr,), daemon=True)
-        self._drain.start()
-        first: list[str] = []
-        reader = threading.Thread(
-            target=lambda: first.append(self._process.stdout.readline()),  # type: ignore[union-attr]
-            daemon=True,
-        )
-        reader.start()
-        reader.join(self.startup_timeout)
-        line = first[0].strip() if first else ""
-        if not line.isdigit():
+        self.port = self._plugin.start()
+        try:
+            self._channel = grpc.insecure_channel(f"127.0.0.1:{self.port}")
+            grpc.channel_ready_future(self._channel).result(timeout=self.startup_timeout)
+        except BaseException:
             self.__exit__(None, None, None)
-            raise RuntimeError(
-                f"the provider did not print its port (got {line!r}):\n"
-                + "".join(self.stderr_lines[-30:])
-            )
-        self.port = int(line)
-        self._channel = grpc.insecure_channel(f"127.0.0.1:{self.port}")
-        grpc.channel_ready_future(self._channel).result(timeout=self.startup_timeout)
+            raise
         self.stub = provider_pb2_grpc.ResourceProviderStub(self._channel)
         return self
 
@@ -185,13 +167,5 @@ class ProviderProcess:
         if self._channel is not None:
             self._channel.close()
             self._channel = None
-        process, self._process = self._process, None
-        if process is None:
-            return
-        stop_process_group(process)
-        if process.stdout is not None:
-            process.stdout.close()
-        if self._drain is not None:
-            self._drain.join(timeout=5)
-        if process.stderr is not None:
-            process.stderr.close()
+        if self._plugin is not None:
+            self._plugin.stop()
