@@ -8,22 +8,31 @@ opt-out tag only when one is configured. Works against any endpoint boto3 can re
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
 import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from enroll.org.awscalls import (
+    CREDENTIALS_CODES,
+    DEFAULT_RETRY,
+    NO_BOTOCORE_RETRIES,
+    MalformedReply,
+    Retry,
+    call,
+    error_code,
+    is_retryable,
+    pages,
+)
 from enroll.org.model import OrgFacts
 from policy import conventions
 
-# Organizations throttles hard (a few TPS); adaptive mode slows down instead of failing.
-CLIENT_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 10})
-TAG_WORKERS = 8
+# Parallel calls (OU levels, tags, regions): Organizations throttles hard, and every call
+# backs off on its own (enroll.org.awscalls).
+WORKERS = 8
 
 
 class DiscoveryError(Exception):
@@ -73,7 +82,7 @@ class Organization:
 
 def organizations_client(endpoint_url: str | None = None, region: str | None = None) -> Any:
     return boto3.client(
-        "organizations", endpoint_url=endpoint_url, region_name=region, config=CLIENT_CONFIG
+        "organizations", endpoint_url=endpoint_url, region_name=region, config=NO_BOTOCORE_RETRIES
     )
 
 
@@ -81,7 +90,7 @@ def account_client(endpoint_url: str | None = None, region: str | None = None) -
     """AWS Account Management (the regions API), a global service called in us-east-1 of the
     partition; emulators serve it at the same endpoint as Organizations."""
     return boto3.client(
-        "account", endpoint_url=endpoint_url, region_name=region, config=CLIENT_CONFIG
+        "account", endpoint_url=endpoint_url, region_name=region, config=NO_BOTOCORE_RETRIES
     )
 
 
@@ -91,11 +100,6 @@ def same_endpoint_client(organizations: Any) -> Any:
     endpoint = organizations.meta.endpoint_url
     custom = not urlparse(endpoint).hostname.endswith((".amazonaws.com", ".amazonaws.com.cn"))
     return account_client(endpoint if custom else None, organizations.meta.region_name)
-
-
-def _pages(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[dict]:
-    for page in client.get_paginator(operation).paginate(**kwargs):
-        yield from page.get(key, [])
 
 
 ENABLED_STATUSES = ["ENABLED", "ENABLED_BY_DEFAULT"]
@@ -109,18 +113,22 @@ class AccountRegions:
     https://docs.aws.amazon.com/accounts/latest/reference/API_ListRegions.html
     """
 
-    def __init__(self, client: Any, management_account_id: str) -> None:
+    def __init__(
+        self, client: Any, management_account_id: str, retry: Retry = DEFAULT_RETRY
+    ) -> None:
         self.client = client
         self.management_account_id = management_account_id
+        self.retry = retry
 
     def enabled(self, account_id: str) -> frozenset[str]:
         named = {} if account_id == self.management_account_id else {"AccountId": account_id}
         return frozenset(
             region["RegionName"]
-            for region in _pages(
+            for region in pages(
                 self.client,
                 "list_regions",
                 "Regions",
+                self.retry,
                 RegionOptStatusContains=ENABLED_STATUSES,
                 **named,
             )
@@ -130,8 +138,12 @@ class AccountRegions:
 def enabled_regions(regions: AccountRegions, accounts: list[str]) -> dict[str, frozenset[str]]:
     """Every account's enabled regions, read in parallel (one ListRegions per account)."""
     try:
-        with ThreadPoolExecutor(TAG_WORKERS) as pool:
+        with ThreadPoolExecutor(WORKERS) as pool:
             return dict(zip(accounts, pool.map(regions.enabled, accounts), strict=True))
+    except MalformedReply as error:
+        raise DiscoveryError(
+            f"the Account Management API sent a malformed reply: {error}"
+        ) from None
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "")
         message = error.response.get("Error", {}).get("Message", str(error))
@@ -153,15 +165,20 @@ def discover(
     tag_key: str | None = None,
     regions: tuple[str, ...] = (),
     account_regions: AccountRegions | None = None,
+    retry: Retry = DEFAULT_RETRY,
 ) -> Organization:
     """Every account of the organization, with its OU path and (if asked) its tags.
 
-    If an enrolled region in `regions` is opt-in, also every active account's enabled regions
-    (through `account_regions`, by default the Account Management API at the same endpoint).
+    The OU walk is cross-checked against the flat ListAccounts: an account in one and not the
+    other is an error, never a plan that silently leaves it out. If an enrolled region in
+    `regions` is opt-in, also every active account's enabled regions (through
+    `account_regions`, by default the Account Management API at the same endpoint).
     """
     try:
-        described = client.describe_organization()["Organization"]
-        roots = list(_pages(client, "list_roots", "Roots"))
+        described = call(client, "describe_organization", retry).get("Organization")
+        if not isinstance(described, dict) or not described.get("Id"):
+            raise MalformedReply("a DescribeOrganization reply has no Organization")
+        roots = list(pages(client, "list_roots", "Roots", retry))
         if not roots:
             raise DiscoveryError(f"organization {described['Id']} has no root")
         root_id = roots[0]["Id"]
@@ -169,62 +186,32 @@ def discover(
             p.get("Type") == "SERVICE_CONTROL_POLICY" and p.get("Status") == "ENABLED"
             for p in roots[0].get("PolicyTypes", [])
         )
-        root_scps = (
-            tuple(
-                sorted(
-                    policy["Name"]
-                    for policy in _pages(
-                        client,
-                        "list_policies_for_target",
-                        "Policies",
-                        TargetId=root_id,
-                        Filter="SERVICE_CONTROL_POLICY",
-                    )
-                )
-            )
-            if scp_enabled
-            else ()
-        )
-        accounts: list[tuple[dict, tuple[str, ...]]] = []
-        ou_names: dict[str, str] = {}
-        pending = [(root_id, (root_id,))]
-        while pending:  # breadth-first over the OU tree
-            parent, path = pending.pop(0)
-            for account in _pages(client, "list_accounts_for_parent", "Accounts", ParentId=parent):
-                accounts.append((account, path))
-            for ou in _pages(
-                client,
-                "list_organizational_units_for_parent",
-                "OrganizationalUnits",
-                ParentId=parent,
-            ):
-                ou_names[ou["Id"]] = ou.get("Name", ou["Id"])
-                pending.append((ou["Id"], (*path, ou["Id"])))
+        root_scps = _root_scps(client, root_id, retry) if scp_enabled else ()
+        accounts, ou_names = _walk(client, root_id, retry)
+        _cross_check(accounts, list(pages(client, "list_accounts", "Accounts", retry)))
         principals = tuple(
             sorted(
                 service["ServicePrincipal"]
-                for service in _pages(
+                for service in pages(
                     client,
                     "list_aws_service_access_for_organization",
                     "EnabledServicePrincipals",
+                    retry,
                 )
             )
         )
         tags: dict[str, dict[str, str]] = {}
         if tag_key:
-            with ThreadPoolExecutor(TAG_WORKERS) as pool:
-                ids = [account["Id"] for account, _ in accounts]
-                for account_id, account_tags in zip(
-                    ids, pool.map(lambda a: _tags(client, a), ids), strict=True
-                ):
-                    tags[account_id] = account_tags
-    except ClientError as error:
-        code = error.response.get("Error", {}).get("Code", "")
+            ids = [account["Id"] for account, _ in accounts]
+            with ThreadPoolExecutor(WORKERS) as pool:
+                tags = dict(zip(ids, pool.map(lambda a: _tags(client, a, retry), ids), strict=True))
+    except MalformedReply as error:
         raise DiscoveryError(
-            f"the Organizations API refused {error.operation_name} ({code}): "
-            f"{error.response.get('Error', {}).get('Message', error)}. Run discovery with "
-            "credentials of the management account (or a delegated administrator)."
+            f"the Organizations API sent a malformed reply ({error}); nothing was planned from "
+            "it. Run again; if it persists, check the endpoint."
         ) from None
+    except ClientError as error:
+        raise DiscoveryError(refusal("the Organizations API", error, retry)) from None
     except BotoCoreError as error:
         raise DiscoveryError(f"cannot reach the Organizations API: {error}") from None
     management_account_id = described.get("MasterAccountId") or described.get(
@@ -233,7 +220,9 @@ def discover(
     regions_by_account = None
     if any(conventions.is_opt_in_region(region) for region in regions):
         if account_regions is None:
-            account_regions = AccountRegions(same_endpoint_client(client), management_account_id)
+            account_regions = AccountRegions(
+                same_endpoint_client(client), management_account_id, retry
+            )
         active = [a["Id"] for a, _ in accounts if (a.get("State") or a.get("Status")) == "ACTIVE"]
         regions_by_account = enabled_regions(account_regions, active)
     return Organization(
@@ -259,8 +248,92 @@ def discover(
     )
 
 
-def _tags(client: Any, account_id: str) -> dict[str, str]:
+def refusal(api: str, error: ClientError, retry: Retry) -> str:
+    """What went wrong, and advice that fits the error (credentials only when it is them)."""
+    code = error_code(error)
+    message = error.response.get("Error", {}).get("Message", str(error))
+    text = f"{api} refused {error.operation_name} ({code}): {message}"
+    if code in CREDENTIALS_CODES:
+        return (
+            f"{text}. Run discovery with credentials of the management account (or a "
+            "delegated administrator)."
+        )
+    if is_retryable(error):
+        return f"{text}. It was still failing after {retry.attempts} attempts; try again later."
+    return f"{text}."
+
+
+def _root_scps(client: Any, root_id: str, retry: Retry) -> tuple[str, ...]:
+    policies = pages(
+        client,
+        "list_policies_for_target",
+        "Policies",
+        retry,
+        TargetId=root_id,
+        Filter="SERVICE_CONTROL_POLICY",
+    )
+    return tuple(sorted(policy["Name"] for policy in policies))
+
+
+def _walk(
+    client: Any, root_id: str, retry: Retry
+) -> tuple[list[tuple[dict, tuple[str, ...]]], dict[str, str]]:
+    """Every account below the root with its OU path; one level of the tree at a time, the
+    parents of a level listed in parallel (bounded)."""
+    accounts: list[tuple[dict, tuple[str, ...]]] = []
+    ou_names: dict[str, str] = {}
+    level = [(root_id, (root_id,))]
+
+    def children(parent: str) -> tuple[list[dict], list[dict]]:
+        found = list(pages(client, "list_accounts_for_parent", "Accounts", retry, ParentId=parent))
+        ous = list(
+            pages(
+                client,
+                "list_organizational_units_for_parent",
+                "OrganizationalUnits",
+                retry,
+                ParentId=parent,
+            )
+        )
+        return found, ous
+
+    with ThreadPoolExecutor(WORKERS) as pool:
+        while level:
+            next_level = []
+            for (_, path), (found, ous) in zip(
+                level, pool.map(lambda item: children(item[0]), level), strict=True
+            ):
+                accounts += [(account, path) for account in found]
+                for ou in ous:
+                    ou_names[ou["Id"]] = ou.get("Name", ou["Id"])
+                    next_level.append((ou["Id"], (*path, ou["Id"])))
+            level = next_level
+    return accounts, ou_names
+
+
+def _cross_check(walked: list[tuple[dict, tuple[str, ...]]], listed: list[dict]) -> None:
+    """The OU walk and ListAccounts must name the same accounts."""
+    by_walk = {account["Id"] for account, _ in walked}
+    by_list = {account["Id"] for account in listed}
+    if by_walk != by_list:
+        only_walk, only_list = sorted(by_walk - by_list), sorted(by_list - by_walk)
+        raise DiscoveryError(
+            "the OU walk and ListAccounts disagree: "
+            + "; ".join(
+                part
+                for part in (
+                    f"only the walk found {', '.join(only_walk)}" if only_walk else "",
+                    f"only ListAccounts found {', '.join(only_list)}" if only_list else "",
+                )
+                if part
+            )
+            + ". The organization changed during discovery, or a reply was incomplete; nothing "
+            "was planned. Run again."
+        )
+
+
+def _tags(client: Any, account_id: str, retry: Retry) -> dict[str, str]:
     return {
         tag["Key"]: tag["Value"]
-        for tag in _pages(client, "list_tags_for_resource", "Tags", ResourceId=account_id)
+        for tag in pages(client, "list_tags_for_resource", "Tags", retry, ResourceId=account_id)
     }
