@@ -21,6 +21,7 @@ from rich.markup import escape
 
 from components.contract import ROLES
 from components.settings import SettingsError
+from enroll.offline.analyzer.config import policy_pack_config_json
 from enroll.offline.runner import OfflineRunner, plan_pack_config
 from enroll.org.discovery import DiscoveryError, Organization, discover, organizations_client
 from enroll.org.model import Plan
@@ -310,6 +311,7 @@ def command_run(action: str, args: argparse.Namespace, out: Console, err: Consol
         backend_url=args.backend_url or os.environ.get("PULUMI_BACKEND_URL"),
         role_name=args.role_name,
         policy_packs=tuple(getattr(args, "policy_pack", ()) or ()),
+        policy_pack_config=policy_pack_config_json(plan_pack_config(plan)),
     )
     try:
         runner.prepare()

@@ -136,8 +136,7 @@ def test_advisory_violation_alone_does_not_fail_the_stack(client, monkeypatch):
     (violation,) = report.violations
     assert violation.level == "advisory"
     assert (
-        violation.resource
-        == "urn:pulumi:advisory::org-logging::pulumi:pulumi:Stack$aws:s3/bucket:Bucket::unknown-name"
+        violation.resource == "urn:pulumi:advisory::org-logging::aws:s3/bucket:Bucket::unknown-name"
     )
     assert "string value at .bucket can't be known during preview" in violation.message
 

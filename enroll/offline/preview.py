@@ -28,10 +28,9 @@ from enroll.offline.analyzer.wire import (
     ResourceOptions,
     StackInfo,
 )
-from enroll.offline.render import Registration, Rendered, RenderError, render
+from enroll.offline.render import STACK_TYPE, Registration, Rendered, RenderError, render
 from enroll.org.model import OrgFacts, StackResult, Status, Violation
 
-STACK_TYPE = "pulumi:pulumi:Stack"
 AWS_PROVIDER_TYPE = "pulumi:providers:aws"
 DEFAULT_AWS_PROVIDER = f"default_{AWS_PROVIDER_VERSION.replace('.', '_')}"
 

@@ -22,7 +22,7 @@ from components import naming
 from components.contract import AWS_PROVIDER_VERSION, config_key
 from enroll.org.model import Action, PlannedStack, RetryableError, StackResult, Violation
 from enroll.util.files import atomic_write
-from enroll.util.paths import PROJECT_DIR
+from enroll.util.paths import POLICY_PACK_DIR, PROJECT_DIR
 
 # --------------------------------------------------------------------------------------------
 # Automation API: the real engine
@@ -133,9 +133,13 @@ class AutomationRunner:
         backend_url: str | None = None,
         role_name: str | None = None,
         policy_packs: tuple[str, ...] = (),
+        policy_pack_config: Mapping[str, Any] | None = None,
         env: Mapping[str, str] | None = None,
         pulumi_command: Any = None,
     ) -> None:
+        """`policy_pack_config`: our pack's config (policy/) as `--policy-pack-config` reads it,
+        so that the engine judges our stacks as the offline preview does; other packs run with
+        their defaults."""
         self.state_dir = state_dir
         self.config_dir = state_dir / "config"
         self.workspace_dir = state_dir / "workspace"
@@ -143,6 +147,8 @@ class AutomationRunner:
         self.backend_url = backend_url or (state_dir / "backend").resolve().as_uri()
         self.role_name = role_name
         self.policy_packs = tuple(str(Path(p).resolve()) for p in policy_packs)
+        self.policy_pack_config = dict(policy_pack_config or {})
+        self.pack_config_dir = state_dir / "policy-pack-config"
         self.env = {
             "PULUMI_BACKEND_URL": self.backend_url,
             "PULUMI_SKIP_UPDATE_CHECK": "true",
@@ -168,10 +174,29 @@ class AutomationRunner:
                 )
         for pack in self.policy_packs:
             ensure_pack_virtualenv(Path(pack))
+        for index, pack in enumerate(self.policy_packs):
+            ours = Path(pack) == POLICY_PACK_DIR.resolve()
+            self.pack_config_dir.mkdir(parents=True, exist_ok=True)
+            atomic_write(
+                self.pack_config_dir / f"{index}.json",
+                json.dumps(self.policy_pack_config if ours else {}, indent=2, sort_keys=True)
+                + "\n",
+            )
         workspace = self._workspace()
         installed = {(p.name, p.version) for p in workspace.list_plugins()}
         if ("aws", AWS_PROVIDER_VERSION) not in installed:
             workspace.install_plugin("aws", f"v{AWS_PROVIDER_VERSION}")
+
+    def _packs(self) -> dict[str, Any]:
+        if not self.policy_packs:
+            return {}
+        return {
+            "policy_packs": list(self.policy_packs),
+            "policy_pack_configs": [
+                str(self.pack_config_dir / f"{index}.json")
+                for index in range(len(self.policy_packs))
+            ],
+        }
 
     def _workspace(self) -> Any:
         """A LocalWorkspace running this project, whose stack config lives in the state dir.
@@ -273,10 +298,10 @@ class AutomationRunner:
             with log.open("w") as output:
                 common["on_output"] = lambda line: output.write(line + "\n")
                 if action == "preview":
-                    outcome = selected.preview(policy_packs=list(self.policy_packs), **common)
+                    outcome = selected.preview(**self._packs(), **common)
                     changes = dict(outcome.change_summary)
                 elif action == "up":
-                    outcome = selected.up(policy_packs=list(self.policy_packs), **common)
+                    outcome = selected.up(**self._packs(), **common)
                     changes = dict(outcome.summary.resource_changes or {})
                 else:
                     outcome = selected.destroy(**common)

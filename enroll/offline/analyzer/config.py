@@ -88,3 +88,15 @@ def load_pack_project(pack_dir: Path) -> dict[str, Any]:
     if runtime_name != "python":
         raise AnalyzerError(f"{path}: runtime is {runtime_name!r}; only python packs can run here")
     return project
+
+
+def policy_pack_config_json(config: Mapping[str, PolicyConfig]) -> dict[str, Any]:
+    """The same config as the CLI's `--policy-pack-config` file reads it: each policy's
+    properties, with `enforcementLevel` where one is set."""
+    document: dict[str, Any] = {}
+    for name, policy in config.items():
+        entry = dict(policy.properties)
+        if policy.enforcement_level is not None:
+            entry["enforcementLevel"] = policy.enforcement_level
+        document[name] = entry
+    return document

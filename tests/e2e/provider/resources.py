@@ -1183,7 +1183,9 @@ def _check_trusted_access(ctx: Ctx, operation: str) -> None:
 
 
 class Trail(Handler):
-    required = ("name", "s3BucketName")
+    # pulumi-aws auto-names a trail, like a bucket or a role.
+    required = ("s3BucketName",)
+    autoname = "name"
     emulated = True
 
     def describe(self, ctx: Ctx) -> tuple[str, dict[str, Any]]:
