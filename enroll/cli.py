@@ -31,7 +31,7 @@ from enroll.org.settings import OrgSettings, load_org_settings
 from enroll.org.tables import excluded_table, plan_table, print_warnings
 from enroll.run.automation import AutomationRunner
 from enroll.run.execute import Execution, execute
-from enroll.util.paths import PROJECT_DIR
+from enroll.util.paths import PROJECT_DIR, NotACheckout, require_checkout
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 GITHUB_MATRIX_MAX_JOBS = 256
@@ -281,6 +281,7 @@ def command_plan(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def command_run(action: str, args: argparse.Namespace, out: Console, err: Console) -> int:
+    require_checkout(action)
     state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
     if args.plan:
         try:
@@ -343,6 +344,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "plan":
             return command_plan(args, out, err)
         if args.command == "demo":
+            require_checkout("demo")
             from enroll.demo.demo import run_demo
 
             return run_demo(
@@ -353,7 +355,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 err=err,
             )
         return command_run(args.command, args, out, err)
-    except (SettingsError, DiscoveryError, UsageError) as error:
+    except (SettingsError, DiscoveryError, UsageError, NotACheckout) as error:
         err.print("[bold red]error:[/]", escape(str(error)), highlight=False)
         return EXIT_USAGE
 
