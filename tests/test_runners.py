@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 import yaml
 from conftest import LOG_ARCHIVE, MANAGEMENT, MEMBER, stack_config
 
@@ -77,17 +78,58 @@ def test_account_ids_with_a_leading_zero_survive_pulumis_yaml_reader(tmp_path):
     assert yaml.safe_load(text)["config"]["org-logging:accountId"] == "040449051105"
 
 
-def test_throttling_and_lock_conflicts_are_retryable_and_nothing_else():
-    from pulumi.automation import CommandError, ConcurrentUpdateError
+API_ERROR = (
+    "error: updating urn:pulumi:s::org-logging::aws:s3/bucketPolicy:BucketPolicy::p: "
+    "operation error S3: PutBucketPolicy, https response error StatusCode: {status}, "
+    "RequestID: 1, api error {code}: {message}"
+)
+
+
+@pytest.mark.parametrize(
+    "text, retried",
+    [
+        (API_ERROR.format(status=400, code="ThrottlingException", message="Rate exceeded"), True),
+        (API_ERROR.format(status=400, code="Throttling", message="Rate exceeded"), True),
+        (API_ERROR.format(status=503, code="SlowDown", message="Reduce your rate"), True),
+        (API_ERROR.format(status=400, code="ThrottledException", message="x"), True),
+        (API_ERROR.format(status=400, code="RequestThrottledException", message="x"), True),
+        (API_ERROR.format(status=400, code="PriorRequestNotComplete", message="x"), True),
+        (API_ERROR.format(status=400, code="EC2ThrottledException", message="x"), True),
+        (API_ERROR.format(status=400, code="ConcurrentModificationException", message="x"), True),
+        (
+            "error: operation error Organizations: AttachPolicy, https response error "
+            "StatusCode: 429, RequestID: 1",
+            True,
+        ),
+        ("error: the stack is currently locked by 1 lock(s)", True),
+        ("error: [409] Conflict: Another update is currently in progress.", True),
+        (API_ERROR.format(status=403, code="AccessDenied", message="not authorized"), False),
+        # A permanent error that merely mentions throttling is not retried.
+        (
+            API_ERROR.format(
+                status=400,
+                code="BadRequestException",
+                message="invalid value for throttlingBurstLimit: Throttling settings",
+            ),
+            False,
+        ),
+        ("error: ThrottlingException mentioned in a program's own message", False),
+    ],
+)
+def test_retries_are_decided_by_the_aws_error_code_or_a_bare_429(text, retried):
+    from pulumi.automation import CommandError
     from pulumi.automation._cmd import CommandResult
 
-    def failed(stderr: str) -> CommandResult:
-        return CommandResult(stdout="", stderr=stderr, code=255)
+    error = CommandError(CommandResult(stdout="", stderr=text, code=255))
+    assert is_retryable(error) is retried
 
-    assert is_retryable(ConcurrentUpdateError(failed("conflict: Another update is in progress")))
-    assert is_retryable(CommandError(failed("error: ThrottlingException: Rate exceeded")))
-    assert is_retryable(CommandError(failed("error: the stack is currently locked by 1 lock(s)")))
-    assert not is_retryable(CommandError(failed("error: AccessDenied: not authorized")))
+
+def test_a_concurrent_update_is_retried():
+    from pulumi.automation import ConcurrentUpdateError
+    from pulumi.automation._cmd import CommandResult
+
+    error = ConcurrentUpdateError(CommandResult(stdout="", stderr="conflict", code=255))
+    assert is_retryable(error)
     assert issubclass(RetryableError, Exception)
 
 

@@ -25,57 +25,10 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from enroll.util.awserrors import THROTTLING_CODES, TRANSIENT_CODES
+
 # botocore does not retry: `call` does (no shared quota, no adaptive rate limit).
 NO_BOTOCORE_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 1})
-
-# botocore's own list of throttling codes (botocore/retries/standard.py), and the bare 429.
-THROTTLING_CODES = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "RequestThrottledException",
-        "TooManyRequestsException",
-        "ProvisionedThroughputExceededException",
-        "TransactionInProgressException",
-        "RequestLimitExceeded",
-        "BandwidthLimitExceeded",
-        "LimitExceededException",
-        "RequestThrottled",
-        "SlowDown",
-        "PriorRequestNotComplete",
-        "EC2ThrottledException",
-        "429",
-    }
-)
-# Not throttling, but AWS says "try again": a concurrent change, a service hiccup.
-TRANSIENT_CODES = frozenset(
-    {
-        "ConcurrentModificationException",
-        "ServiceUnavailableException",
-        "ServiceException",
-        "InternalFailure",
-        "InternalError",
-        "InternalServerError",
-        "500",
-        "502",
-        "503",
-        "504",
-    }
-)
-# The caller cannot do this with these credentials: advice about credentials is right here only.
-CREDENTIALS_CODES = frozenset(
-    {
-        "AccessDenied",
-        "AccessDeniedException",
-        "UnrecognizedClientException",
-        "InvalidClientTokenId",
-        "ExpiredToken",
-        "ExpiredTokenException",
-        "SignatureDoesNotMatch",
-        "AWSOrganizationsNotInUseException",
-    }
-)
 
 
 class MalformedReply(Exception):

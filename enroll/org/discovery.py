@@ -17,7 +17,6 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from enroll.org.awscalls import (
-    CREDENTIALS_CODES,
     DEFAULT_RETRY,
     NO_BOTOCORE_RETRIES,
     MalformedReply,
@@ -28,6 +27,7 @@ from enroll.org.awscalls import (
     pages,
 )
 from enroll.org.model import OrgFacts
+from enroll.util.awserrors import CREDENTIALS_CODES
 from policy import conventions
 
 # Parallel calls (OU levels, tags, regions): Organizations throttles hard, and every call

@@ -21,6 +21,7 @@ import yaml
 from components import naming
 from components.contract import AWS_PROVIDER_VERSION, config_key
 from enroll.org.model import Action, PlannedStack, RetryableError, StackResult, Violation
+from enroll.util.awserrors import THROTTLING_CODES, TRANSIENT_CODES
 from enroll.util.files import atomic_write
 from enroll.util.paths import POLICY_PACK_DIR, PROJECT_DIR
 
@@ -28,12 +29,15 @@ from enroll.util.paths import POLICY_PACK_DIR, PROJECT_DIR
 # Automation API: the real engine
 # --------------------------------------------------------------------------------------------
 
-# Errors worth another attempt: AWS throttling, and a stack lock held by another update.
-RETRYABLE = re.compile(
-    r"Throttling|ThrottlingException|Rate exceeded|TooManyRequests|RequestLimitExceeded|"
-    r"SlowDown|conflict: Another update is currently in progress|ConcurrentUpdateError|"
-    r"the stack is currently locked",
-    re.IGNORECASE,
+# The engine's errors are text: terraform-provider-aws writes
+# "operation error S3: PutBucketPolicy, https response error StatusCode: 403, ... api error
+# AccessDenied: ...". Retry by the code (or a bare 429), never by words in the message.
+API_ERROR_CODE = re.compile(r"\bapi error (?P<code>[A-Za-z0-9.]+):")
+HTTP_STATUS = re.compile(r"\bStatusCode: (?P<status>\d{3})\b")
+# A stack lock held by another update (file backend, or the service's 409).
+LOCK_CONFLICT = re.compile(
+    r"conflict: Another update is currently in progress|the stack is currently locked|"
+    r"\[409\] Conflict"
 )
 
 
@@ -62,9 +66,17 @@ def _alive(pid: int) -> bool:
 
 
 def is_retryable(error: BaseException) -> bool:
+    """Throttling, a transient AWS error or a lock conflict; nothing else, however it is
+    worded."""
     from pulumi.automation import ConcurrentUpdateError
 
-    return isinstance(error, ConcurrentUpdateError) or bool(RETRYABLE.search(str(error)))
+    text = str(error)
+    if isinstance(error, ConcurrentUpdateError) or LOCK_CONFLICT.search(text):
+        return True
+    codes = {match["code"] for match in API_ERROR_CODE.finditer(text)}
+    if codes & (THROTTLING_CODES | TRANSIENT_CODES):
+        return True
+    return any(match["status"] == "429" for match in HTTP_STATUS.finditer(text))
 
 
 def pulumi_yaml(document: Mapping[str, Any]) -> str:
