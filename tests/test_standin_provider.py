@@ -1,34 +1,43 @@
-"""The stand-in `aws` provider (tests/e2e/provider), driven over the engine's gRPC protocol.
+"""The stand-in `aws` provider (tests/e2e/provider), driven over the engine's gRPC protocol:
+its lifecycle (Configure, Check, Diff, Create, Update, Read, Delete), previews, secrets and
+assumed roles.
 
 Each provider is started exactly as the engine starts it (`pulumi-resource-aws <engine>`, port
 read from stdout) against a moto server, so what AWS validates (replication needs versioning,
-the trust-policy grammar) fails through Create as it would against AWS; so does what the
-stand-in checks where moto does not (a bucket policy's Deny on the provider's own calls, trusted
-access for an organization trail, ACLs on BucketOwnerEnforced buckets, opt-in regions, another
-account's key policy). The last test runs the real Pulumi CLI with the plugin installed, when
-the CLI has been built.
+the trust-policy grammar) fails through Create as it would against AWS; what the stand-in checks
+where moto does not is in test_standin_aws_rules.py. The last test runs the real Pulumi CLI with
+the plugin installed, when the CLI has been built.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import textwrap
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, suppress
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-import boto3
 import grpc
 import pytest
 from google.protobuf import empty_pb2
 from pulumi.runtime.proto import provider_pb2
+from standin import (
+    BUCKET_POLICY,
+    REPLICATION,
+    ROLE,
+    S3_BUCKET,
+    VERSIONING,
+    client,
+    provider_env,
+    rpc_error,
+    starter,
+)
 
-from enroll.demo.emulator import OPT_IN_REGION, Emulator, SampleOrg, fake_credentials, sample_org
+from enroll.demo.emulator import Emulator, fake_credentials
 from tests.e2e.provider import (
     PLUGIN_SCRIPT,
     PLUGIN_VERSION,
@@ -54,25 +63,6 @@ TRUST_S3 = json.dumps(
     }
 )
 
-S3_BUCKET = "aws:s3/bucket:Bucket"
-VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
-REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
-BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
-ROLE = "aws:iam/role:Role"
-SCP = "aws:organizations/policy:Policy"
-SCP_ATTACHMENT = "aws:organizations/policyAttachment:PolicyAttachment"
-LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
-OWNERSHIP = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
-BUCKET_ACL = "aws:s3/bucketAcl:BucketAcl"
-TRAIL = "aws:cloudtrail/trail:Trail"
-KMS_KEY = "aws:kms/key:Key"
-KMS_ALIAS = "aws:kms/alias:Alias"
-EVENT_RULE = "aws:cloudwatch/eventRule:EventRule"
-GET_KEY = "aws:kms/getKey:getKey"
-GET_ORGANIZATION = "aws:organizations/getOrganization:getOrganization"
-CLOUDTRAIL = "cloudtrail.amazonaws.com"
-ADMIN_ROLE = "OrgLoggingAdmin"
-
 
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[Emulator]:
@@ -80,157 +70,11 @@ def emulator() -> Iterator[Emulator]:
         yield emu
 
 
-def client(emulator: Emulator, service: str, region: str = "us-east-1", **creds: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=emulator.endpoint_url,
-        region_name=region,
-        aws_access_key_id=creds.get("AccessKeyId", "testing"),
-        aws_secret_access_key=creds.get("SecretAccessKey", "testing"),
-        aws_session_token=creds.get("SessionToken"),
-    )
-
-
-def provider_env(emulator: Emulator, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(
-        AWS_ENDPOINT_URL=emulator.endpoint_url,
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        **extra,
-    )
-    return env
-
-
-class Provider:
-    """A started plugin and the calls the engine makes, in the engine's wire format."""
-
-    def __init__(self, process: ProviderProcess) -> None:
-        self.process = process
-        self.stub = process.stub
-
-    def configure(self, **config: Any) -> provider_pb2.ConfigureResponse:
-        # As the engine sends it: typed args, and the legacy string variables.
-        variables = {
-            f"aws:config:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in config.items()
-        }
-        return self.stub.Configure(
-            provider_pb2.ConfigureRequest(
-                variables=variables,
-                args=to_struct(config),
-                acceptSecrets=True,
-                acceptResources=True,
-            )
-        )
-
-    @staticmethod
-    def urn(token: str, name: str) -> str:
-        return f"urn:pulumi:test::org-logging::{token}::{name}"
-
-    def check(self, token: str, name: str, inputs: dict[str, Any]) -> provider_pb2.CheckResponse:
-        return self.stub.Check(
-            provider_pb2.CheckRequest(
-                urn=self.urn(token, name),
-                news=to_struct(inputs),
-                randomSeed=b"seed",
-                name=name,
-                type=token,
-            )
-        )
-
-    def create(
-        self, token: str, name: str, inputs: dict[str, Any], preview: bool = False
-    ) -> tuple[str, dict[str, Any]]:
-        checked = self.check(token, name, inputs)
-        assert not checked.failures, checked.failures
-        response = self.stub.Create(
-            provider_pb2.CreateRequest(
-                urn=self.urn(token, name),
-                properties=checked.inputs,
-                name=name,
-                type=token,
-                preview=preview,
-            )
-        )
-        return response.id, from_struct(response.properties)
-
-    def delete(self, token: str, name: str, resource_id: str, state: dict[str, Any]) -> None:
-        self.stub.Delete(
-            provider_pb2.DeleteRequest(
-                id=resource_id,
-                urn=self.urn(token, name),
-                properties=to_struct(state),
-                name=name,
-                type=token,
-            )
-        )
-
-    def diff(self, token: str, olds: dict[str, Any], news: dict[str, Any]) -> Any:
-        return self.stub.Diff(
-            provider_pb2.DiffRequest(
-                id="x",
-                urn=self.urn(token, "x"),
-                olds=to_struct(olds),
-                news=to_struct(news),
-                old_inputs=to_struct(olds),
-                name="x",
-                type=token,
-            )
-        )
-
-    def invoke(self, token: str, **args: Any) -> dict[str, Any]:
-        response = self.stub.Invoke(provider_pb2.InvokeRequest(tok=token, args=to_struct(args)))
-        assert not response.failures
-        return from_struct(getattr(response, "return"))
-
-
-def starter(stack: ExitStack, emulator: Emulator) -> Any:
-    def start_provider(**config: Any) -> Provider:
-        process = stack.enter_context(ProviderProcess(env=provider_env(emulator)))
-        provider = Provider(process)
-        if config:
-            provider.configure(**config)
-        return provider
-
-    return start_provider
-
-
 @pytest.fixture
 def start(emulator: Emulator) -> Iterator[Any]:
     """start(**config) -> a configured Provider; every process stops when the test ends."""
     with ExitStack() as stack:
         yield starter(stack, emulator)
-
-
-@pytest.fixture(scope="module")
-def organization() -> Iterator[tuple[Emulator, SampleOrg]]:
-    """A fresh emulator holding the sample organization (its "analytics" account has not
-    enabled the opt-in region eu-central-2)."""
-    with fake_credentials(), Emulator() as emu:
-        yield emu, sample_org(emu)
-
-
-@pytest.fixture
-def start_in_org(organization: tuple[Emulator, SampleOrg]) -> Iterator[Any]:
-    """start(**config) against the sample organization's emulator."""
-    with ExitStack() as stack:
-        yield starter(stack, organization[0])
-
-
-def as_role(account: str, role: str = ADMIN_ROLE) -> list[dict[str, str]]:
-    """The assumeRoles config of a stack that runs as `role` in `account`."""
-    return [{"roleArn": f"arn:aws:iam::{account}:role/{role}", "sessionName": "org-logging"}]
-
-
-def role_credentials(emulator: Emulator, account: str, role: str = ADMIN_ROLE) -> dict[str, str]:
-    arn = f"arn:aws:iam::{account}:role/{role}"
-    return client(emulator, "sts").assume_role(RoleArn=arn, RoleSessionName="check")["Credentials"]
-
-
-def rpc_error(call: Any) -> str:
-    with pytest.raises(grpc.RpcError) as caught:
-        call()
-    return caught.value.details()
 
 
 # --------------------------------------------------------------------------------------------
@@ -334,64 +178,6 @@ def test_gov_cloud_ids_and_arns_are_in_the_aws_us_gov_partition(start, emulator)
     gov_s3 = client(emulator, "s3", region="us-gov-west-1")
     assert gov_s3.get_bucket_location(Bucket="gov-logs")["LocationConstraint"] == "us-gov-west-1"
     assert provider.invoke("aws:index/getPartition:getPartition")["partition"] == "aws-us-gov"
-
-
-def test_get_organization_returns_the_emulators_organization(start, emulator):
-    org = client(emulator, "organizations")
-    try:
-        described = org.create_organization(FeatureSet="ALL")["Organization"]
-    except org.exceptions.AlreadyInOrganizationException:
-        described = org.describe_organization()["Organization"]
-    root = org.list_roots()["Roots"][0]
-    if not root.get("PolicyTypes"):
-        org.enable_policy_type(RootId=root["Id"], PolicyType="SERVICE_CONTROL_POLICY")
-
-    provider = start(region="us-east-1")
-    result = provider.invoke("aws:organizations/getOrganization:getOrganization")
-    assert result["id"] == described["Id"]
-    assert result["masterAccountId"] == described["MasterAccountId"] == "123456789012"
-    assert result["roots"][0]["id"] == root["Id"]
-    assert {"type": "SERVICE_CONTROL_POLICY", "status": "ENABLED"} in result["roots"][0][
-        "policyTypes"
-    ]
-    identity = provider.invoke("aws:index/getCallerIdentity:getCallerIdentity")
-    assert identity["accountId"] == "123456789012"
-
-    # An SCP goes to moto: attached to the root, it is what getPoliciesForTarget lists.
-    scp = {
-        "name": "deny-leave",
-        "type": "SERVICE_CONTROL_POLICY",
-        "content": json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {"Effect": "Deny", "Action": "organizations:LeaveOrganization", "Resource": "*"}
-                ],
-            }
-        ),
-    }
-    policy_id, policy = provider.create(SCP, "deny-leave", scp)
-    assert policy_id.startswith("p-") and policy["arn"].endswith(policy_id)
-    attachment_id, _ = provider.create(
-        SCP_ATTACHMENT, "deny-leave-root", {"policyId": policy_id, "targetId": root["Id"]}
-    )
-    assert attachment_id == f"{root['Id']}:{policy_id}"
-    listed = provider.invoke(
-        "aws:organizations/getPoliciesForTarget:getPoliciesForTarget",
-        targetId=root["Id"],
-        filter="SERVICE_CONTROL_POLICY",
-    )
-    assert policy_id in listed["ids"]
-    fetched = provider.invoke("aws:organizations/getPolicy:getPolicy", policyId=policy_id)
-    assert fetched["name"] == "deny-leave"
-
-    # What moto does not check, the stand-in does as AWS would.
-    broken = rpc_error(lambda: provider.create(SCP, "broken", {**scp, "name": "b", "content": "{"}))
-    assert "MalformedPolicyDocumentException" in broken
-    oversized = {**scp, "name": "big", "content": json.dumps({"Statement": [], "Pad": "x" * 5200})}
-    assert "POLICY_CONTENT_LIMIT_EXCEEDED" in rpc_error(
-        lambda: provider.create(SCP, "big", oversized)
-    )
 
 
 def test_delete_removes_the_bucket_from_moto_and_tolerates_it_gone(start, emulator):
@@ -550,298 +336,6 @@ def test_allowed_account_ids_mismatch_fails_configure(start):
             )
         )
     assert caught.value.details() == "AWS account ID not allowed: 123456789012"
-
-
-# --------------------------------------------------------------------------------------------
-# What AWS refuses and moto lets through
-# --------------------------------------------------------------------------------------------
-
-
-def test_a_bucket_policy_deny_binds_the_providers_own_calls_but_not_the_owners_root(
-    start, emulator
-):
-    account = "123456789012"
-    admin_arn = f"arn:aws:iam::{account}:role/{ADMIN_ROLE}"
-    bucket_arn = "arn:aws:s3:::sealed-logs"
-    admin = start(region="us-east-1", assumeRoles=as_role(account))
-    deployer = start(region="us-east-1", assumeRoles=as_role(account, "Deployer"))
-    root = start(region="us-east-1")  # the account's own credentials
-    bucket, _ = admin.create(S3_BUCKET, "sealed", {"bucket": "sealed-logs"})
-    only_the_admin = {
-        "Sid": "OnlyTheAdminConfigures",
-        "Effect": "Deny",
-        "Principal": {"AWS": "*"},
-        "Action": [
-            "s3:PutLifecycleConfiguration",
-            "s3:PutBucketPolicy",
-            "s3:DeleteBucketPolicy",
-        ],
-        "Resource": bucket_arn,
-        "Condition": {"ArnNotLike": {"aws:PrincipalArn": admin_arn}},
-    }
-    tls_only = {
-        "Sid": "DenyInsecureTransport",
-        "Effect": "Deny",
-        "Principal": "*",
-        "Action": "s3:*",
-        "Resource": [bucket_arn, f"{bucket_arn}/*"],
-        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-    }
-    sealed = json.dumps({"Version": "2012-10-17", "Statement": [only_the_admin, tls_only]})
-    admin.create(BUCKET_POLICY, "sealed-policy", {"bucket": bucket, "policy": sealed})
-    lifecycle = {
-        "bucket": bucket,
-        "rules": [
-            {
-                "id": "expire",
-                "status": "Enabled",
-                "filter": {"prefix": ""},
-                "expiration": {"days": 30},
-            }
-        ],
-    }
-    s3 = client(emulator, "s3")
-
-    def denied(who: str, action: str, token: str, name: str, operation: str) -> str:
-        return (
-            f"creating {token} ({name}): operation error {operation}, api error AccessDenied: "
-            f"User: {who} is not authorized to perform: {action} on resource: "
-            f'"{bucket_arn}" with an explicit deny in a resource-based policy'
-        )
-
-    deployer_arn = f"arn:aws:sts::{account}:assumed-role/Deployer/org-logging"
-    assert rpc_error(lambda: deployer.create(LIFECYCLE, "lifecycle", lifecycle)) == denied(
-        deployer_arn,
-        "s3:PutLifecycleConfiguration",
-        LIFECYCLE,
-        "lifecycle",
-        "PutBucketLifecycleConfiguration",
-    )
-    with pytest.raises(s3.exceptions.ClientError) as none_yet:
-        s3.get_bucket_lifecycle_configuration(Bucket=bucket)
-    assert none_yet.value.response["Error"]["Code"] == "NoSuchLifecycleConfiguration"
-    root_arn = f"arn:aws:iam::{account}:root"
-    assert rpc_error(lambda: root.create(LIFECYCLE, "lifecycle", lifecycle)) == denied(
-        root_arn,
-        "s3:PutLifecycleConfiguration",
-        LIFECYCLE,
-        "lifecycle",
-        "PutBucketLifecycleConfiguration",
-    )
-
-    admin.create(LIFECYCLE, "lifecycle", lifecycle)  # the role the policy exempts
-    rules = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
-    assert [(r["ID"], r["Expiration"]) for r in rules] == [("expire", {"Days": 30})]
-
-    relaxed = json.dumps({"Version": "2012-10-17", "Statement": [tls_only]})
-    replace = {"bucket": bucket, "policy": relaxed}
-    assert rpc_error(lambda: deployer.create(BUCKET_POLICY, "relaxed", replace)) == denied(
-        deployer_arn, "s3:PutBucketPolicy", BUCKET_POLICY, "relaxed", "PutBucketPolicy"
-    )
-    assert json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"]) == json.loads(sealed)
-    # The owner account's root may always replace the policy, whatever it denies.
-    root.create(BUCKET_POLICY, "relaxed", replace)
-    assert json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"]) == json.loads(relaxed)
-    deployer.create(LIFECYCLE, "lifecycle", lifecycle)  # no longer denied
-
-
-def test_an_organization_trail_needs_trusted_access_which_get_organization_reports(start, emulator):
-    org = client(emulator, "organizations")
-    with suppress(org.exceptions.AlreadyInOrganizationException):
-        org.create_organization(FeatureSet="ALL")
-    enabled = {
-        s["ServicePrincipal"]
-        for s in org.list_aws_service_access_for_organization()["EnabledServicePrincipals"]
-    }
-    if CLOUDTRAIL in enabled:
-        org.disable_aws_service_access(ServicePrincipal=CLOUDTRAIL)
-    org.enable_aws_service_access(ServicePrincipal="config.amazonaws.com")
-    client(emulator, "s3").create_bucket(Bucket="org-trail-logs")
-    provider = start(region="us-east-1")
-    trail = {
-        "name": "org-trail",
-        "s3BucketName": "org-trail-logs",
-        "isOrganizationTrail": True,
-        "isMultiRegionTrail": True,
-    }
-    assert provider.invoke(GET_ORGANIZATION)["awsServiceAccessPrincipals"] == [
-        "config.amazonaws.com"
-    ]
-    assert rpc_error(lambda: provider.create(TRAIL, "org-trail", trail)) == (
-        f"creating {TRAIL} (org-trail): operation error CreateTrail, api error "
-        "CloudTrailAccessNotEnabledException: This exception is thrown when trusted access has "
-        "not been enabled between CloudTrail and Organizations. For more information, see "
-        "Enabling Trusted Access with Other AWS Services and Prepare For Creating a Trail For "
-        "Your Organization."
-    )
-    assert client(emulator, "cloudtrail").describe_trails()["trailList"] == []
-
-    org.enable_aws_service_access(ServicePrincipal=CLOUDTRAIL)
-    assert sorted(provider.invoke(GET_ORGANIZATION)["awsServiceAccessPrincipals"]) == [
-        CLOUDTRAIL,
-        "config.amazonaws.com",
-    ]
-    trail_id, _ = provider.create(TRAIL, "org-trail", trail)
-    created = client(emulator, "cloudtrail").describe_trails()["trailList"]
-    assert [(t["TrailARN"], t["IsOrganizationTrail"]) for t in created] == [(trail_id, True)]
-    # A trail of this account only needs no trusted access.
-    org.disable_aws_service_access(ServicePrincipal=CLOUDTRAIL)
-    provider.create(
-        TRAIL, "account-trail", {**trail, "name": "account-trail", "isOrganizationTrail": False}
-    )
-
-
-def test_an_acl_fails_unless_the_buckets_object_ownership_allows_acls(start, emulator):
-    provider = start(region="us-east-1")
-    bucket, _ = provider.create(S3_BUCKET, "acl-logs", {"bucket": "acl-logs"})
-    acl = {"bucket": bucket, "acl": "log-delivery-write"}
-    refused = (
-        f"creating {BUCKET_ACL} (acl): operation error PutBucketAcl, api error "
-        "AccessControlListNotSupported: The bucket does not allow ACLs"
-    )
-    assert rpc_error(lambda: provider.create(BUCKET_ACL, "acl", acl)) == refused  # the default
-
-    def ownership(name: str, setting: str) -> None:
-        provider.create(OWNERSHIP, name, {"bucket": bucket, "rule": {"objectOwnership": setting}})
-
-    ownership("enforced", "BucketOwnerEnforced")
-    assert rpc_error(lambda: provider.create(BUCKET_ACL, "acl", acl)) == refused
-    ownership("preferred", "BucketOwnerPreferred")
-    acl_id, _ = provider.create(BUCKET_ACL, "acl", acl)
-    assert acl_id == f"{bucket},log-delivery-write"
-    grants = client(emulator, "s3").get_bucket_acl(Bucket=bucket)["Grants"]
-    log_delivery = "http://acs.amazonaws.com/groups/s3/LogDelivery"
-    assert log_delivery in [g["Grantee"].get("URI") for g in grants]
-
-
-def test_a_region_the_account_has_not_enabled_fails_configure_and_resources(
-    start_in_org, organization
-):
-    emu, org = organization
-    analytics, audit = org.accounts["analytics"], org.accounts["audit"]
-    assert org.region_not_enabled == {analytics: OPT_IN_REGION}
-    not_enabled = (
-        "UnrecognizedClientException: The security token included in the request is invalid. "
-        f"(region {OPT_IN_REGION} is not enabled in account {analytics})"
-    )
-    provider = start_in_org()
-    assert rpc_error(
-        lambda: provider.configure(region=OPT_IN_REGION, assumeRoles=as_role(analytics))
-    ) == (
-        "retrieving caller identity from STS: operation error STS: GetCallerIdentity, "
-        f"api error {not_enabled}"
-    )
-    zurich = start_in_org(region=OPT_IN_REGION, assumeRoles=as_role(audit))
-    _, bucket = zurich.create(S3_BUCKET, "zurich", {"bucket": f"zurich-{audit}"})
-    assert bucket["region"] == OPT_IN_REGION
-
-    # A resource that names the region, from a provider in a region the account has.
-    home = start_in_org(region="us-east-1", assumeRoles=as_role(analytics))
-    elsewhere = {"bucket": f"zurich-{analytics}", "region": OPT_IN_REGION}
-    assert rpc_error(lambda: home.create(S3_BUCKET, "zurich", elsewhere)) == (
-        f"creating {S3_BUCKET} (zurich): operation error CreateBucket, api error {not_enabled}"
-    )
-    rule = {"name": "forward", "region": OPT_IN_REGION}  # kept in memory: refused the same
-    assert rpc_error(lambda: home.create(EVENT_RULE, "forward", rule)) == (
-        f"creating {EVENT_RULE} (forward): operation error CreateEventRule, api error {not_enabled}"
-    )
-    s3 = client(emu, "s3", region="us-east-1", **role_credentials(emu, analytics))
-    assert f"zurich-{analytics}" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
-    home.create(S3_BUCKET, "virginia", {"bucket": f"virginia-{analytics}"})
-    audit_home = start_in_org(region="us-east-1", assumeRoles=as_role(audit))
-    audit_home.create(EVENT_RULE, "forward", rule)
-
-
-def test_get_key_describes_another_accounts_key_only_when_its_key_policy_allows(start, emulator):
-    owner, reader_account = "444444444444", "123456789012"
-    owner_root = {"AWS": f"arn:aws:iam::{owner}:root"}
-    own_only = {
-        "Sid": "KeyAdministration",
-        "Effect": "Allow",
-        "Principal": owner_root,
-        "Action": "kms:*",
-        "Resource": "*",
-    }
-    key_owner = start(region="us-east-1", assumeRoles=as_role(owner))
-    key_id, key = key_owner.create(
-        KMS_KEY,
-        "central",
-        {"description": "central log key", "policy": json.dumps({"Statement": [own_only]})},
-    )
-    key_owner.create(
-        KMS_ALIAS, "central-alias", {"name": "alias/central-logs", "targetKeyId": key_id}
-    )
-    alias_arn = f"arn:aws:kms:us-east-1:{owner}:alias/central-logs"
-    reader = start(region="us-east-1")  # the management account's root
-    reader_arn = f"arn:aws:iam::{reader_account}:root"
-
-    def refused(reason: str) -> str:
-        return (
-            f"invoking {GET_KEY} (data source): operation error DescribeKey, api error "
-            f"AccessDeniedException: User: {reader_arn} is not authorized to perform: "
-            f"kms:DescribeKey on resource: {key['arn']} {reason}"
-        )
-
-    no_grant = "because no resource-based policy allows the kms:DescribeKey action"
-    assert rpc_error(lambda: reader.invoke(GET_KEY, keyId=alias_arn)) == refused(no_grant)
-
-    kms = client(emulator, "kms", **role_credentials(emulator, owner))
-    describe = {
-        "Sid": "ManagementDescribes",
-        "Effect": "Allow",
-        "Principal": {"AWS": reader_arn},
-        "Action": "kms:DescribeKey",
-        "Resource": "*",
-    }
-    kms.put_key_policy(
-        KeyId=key_id, PolicyName="default", Policy=json.dumps({"Statement": [own_only, describe]})
-    )
-    described = reader.invoke(GET_KEY, keyId=alias_arn)
-    created = described.pop("creationDate")
-    assert described == {
-        "id": key_id,
-        "keyId": alias_arn,
-        "region": "us-east-1",
-        "grantTokens": [],
-        "arn": f"arn:aws:kms:us-east-1:{owner}:key/{key_id}",
-        "awsAccountId": owner,
-        "description": "central log key",
-        "enabled": True,
-        "keyManager": "CUSTOMER",
-        "keyState": "Enabled",
-        "keyUsage": "ENCRYPT_DECRYPT",
-        "keySpec": "SYMMETRIC_DEFAULT",
-        "customerMasterKeySpec": "SYMMETRIC_DEFAULT",
-        "origin": "AWS_KMS",
-        "multiRegion": False,
-    }
-    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", created)
-    assert reader.invoke(GET_KEY, keyId=key["arn"])["id"] == key_id  # by key ARN too
-    assert key_owner.invoke(GET_KEY, keyId="alias/central-logs")["arn"] == key["arn"]
-
-    missing = f"arn:aws:kms:us-east-1:{owner}:alias/missing"
-    assert rpc_error(lambda: reader.invoke(GET_KEY, keyId=missing)) == (
-        f"invoking {GET_KEY} (data source): operation error DescribeKey, api error "
-        f"NotFoundException: Alias {missing} is not found."
-    )
-    # A Deny wins over the grant. (It names the key: moto itself refuses DescribeKey to
-    # everyone when any Deny with Resource "*" covers it, whatever its principal or condition.)
-    only_admins = {
-        "Sid": "OnlyAdminsDescribe",
-        "Effect": "Deny",
-        "Principal": "*",
-        "Action": "kms:DescribeKey",
-        "Resource": key["arn"],
-        "Condition": {"ArnNotLike": {"aws:PrincipalArn": f"arn:aws:iam::*:role/{ADMIN_ROLE}"}},
-    }
-    kms.put_key_policy(
-        KeyId=key_id,
-        PolicyName="default",
-        Policy=json.dumps({"Statement": [own_only, describe, only_admins]}),
-    )
-    assert rpc_error(lambda: reader.invoke(GET_KEY, keyId=alias_arn)) == refused(
-        "with an explicit deny in a resource-based policy"
-    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -89,7 +89,8 @@ def team_project(tmp_path_factory) -> Path:
     """A project like a team's, named like ours so that URNs compare: its program runs the team
     stack that the stack config's `team:program` names."""
     project = tmp_path_factory.mktemp("team-project")
-    shutil.copy(REPO / "tests" / "team_stacks.py", project / "team_stacks.py")
+    for module in ("team_stacks.py", "team_org_stacks.py"):  # team_stacks imports the other
+        shutil.copy(REPO / "tests" / module, project / module)
     (project / "Pulumi.yaml").write_text(
         json.dumps(
             {
