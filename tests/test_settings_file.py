@@ -51,7 +51,10 @@ def test_an_alias_bomb_is_refused_before_it_expands():
     bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
         f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8)
     )
-    with pytest.raises(strictyaml.YamlProblem, match=r"line 2: aliases \(\*a\) are not allowed"):
+    with pytest.raises(
+        strictyaml.YamlProblem,
+        match=r"line 2: an alias \(a reuse of the value on line 1\) is not allowed here",
+    ):
         strictyaml.load(bomb)
 
 
