@@ -29,6 +29,9 @@ SCP_TARGET_PATTERN = re.compile(r"^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{
 IAM_ROLE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_+=,.@-]{1,64}$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 OBJECT_LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
+# A COMPLIANCE lock longer than this needs objectLock.<LONG_COMPLIANCE_ACK>: true.
+LONG_COMPLIANCE_DAYS = 365
+LONG_COMPLIANCE_ACK = "acknowledgeLongCompliance"
 MAX_RETENTION_DAYS = 36500
 
 COMMON_KEYS = (
@@ -75,6 +78,20 @@ ADMIN_ROLE_PATH_RULE = (
     "arn:<partition>:iam::<account>:role/<name>, which a role under a path (such as IAM "
     "Identity Center's aws-reserved/sso.amazonaws.com/) does not match, so it would be locked out"
 )
+
+
+_KIND_WORDS = {list: "list", dict: "map"}
+
+
+def _number_for_id(value: int | float, pattern: re.Pattern[str]) -> str:
+    """An unquoted id read as a number. YAML 1.1 reads 012345670123 (a leading 0, digits 0-7)
+    as the octal number 1402433619; say so, with the id it was."""
+    if isinstance(value, int) and value > 0 and len(octal := f"0{value:o}") == 12:
+        return (
+            f"was read as a number: unquoted, {octal} is octal to YAML (a leading 0), which "
+            f'makes it {value}; quote it: "{octal}"'
+        )
+    return f"must be a quoted string matching {pattern.pattern} (unquoted, it is read as a number)"
 
 
 class SettingsError(ValueError):
@@ -162,8 +179,7 @@ class _Checker:
         if value is None:
             return ""
         if isinstance(value, int | float) and not isinstance(value, bool):
-            # YAML reads an unquoted 012345670123 as a number and drops the leading zero.
-            self.fail(key, value, f"must be a quoted string matching {pattern.pattern}")
+            self.fail(key, value, _number_for_id(value, pattern))
             return ""
         if not isinstance(value, str) or not pattern.fullmatch(value):
             self.fail(key, value, f"must match {pattern.pattern}")
@@ -207,11 +223,17 @@ class _Checker:
         if isinstance(value, str):
             try:
                 value = json.loads(value)
-            except json.JSONDecodeError as error:
-                self.fail(key, self.values[key], f"must be a JSON {kind.__name__} ({error.msg})")
+            except json.JSONDecodeError:
+                # From a settings file it is a plain word; from `pulumi config set`, JSON text.
+                example = '["a", "b"]' if kind is list else '{"key": "value"}'
+                self.fail(
+                    key,
+                    self.values[key],
+                    f"must be a {_KIND_WORDS[kind]} (in Pulumi config, JSON text like {example})",
+                )
                 return None
         if not isinstance(value, kind):
-            self.fail(key, value, f"must be a {kind.__name__}")
+            self.fail(key, value, f"must be a {_KIND_WORDS[kind]}")
             return None
         return value
 
@@ -461,9 +483,14 @@ def _object_lock(check: _Checker, retention_days: int) -> ObjectLock | None:
     if value is None:
         return None
     mode, days = value.get("mode"), value.get("days")
-    extra = sorted(set(value) - {"mode", "days"})
+    acknowledged = value.get(LONG_COMPLIANCE_ACK, False)
+    extra = sorted(set(value) - {"mode", "days", LONG_COMPLIANCE_ACK})
     if extra:
-        check.fail("objectLock", value, f"has unknown fields {extra}; allowed: mode, days")
+        check.fail(
+            "objectLock",
+            value,
+            f"has unknown fields {extra}; allowed: mode, days, {LONG_COMPLIANCE_ACK}",
+        )
     if mode not in OBJECT_LOCK_MODES:
         check.fail("objectLock", value, "mode must be GOVERNANCE or COMPLIANCE")
         return None
@@ -473,6 +500,20 @@ def _object_lock(check: _Checker, retention_days: int) -> ObjectLock | None:
             "objectLock",
             value,
             f"days must be a whole number from 1 to retentionDays ({retention_days})",
+        )
+        return None
+    if not isinstance(acknowledged, bool):
+        check.fail("objectLock", value, f"{LONG_COMPLIANCE_ACK} must be true or false")
+        return None
+    if mode == "COMPLIANCE" and days > LONG_COMPLIANCE_DAYS and not acknowledged:
+        # https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html: in compliance
+        # mode nobody, the root user included, can shorten the retention or delete the object.
+        check.fail(
+            "objectLock",
+            value,
+            f"a COMPLIANCE lock of {days} days (more than {LONG_COMPLIANCE_DAYS}) cannot be "
+            "shortened or lifted by anyone, the root user included, and every object costs "
+            f"storage until it expires; set objectLock.{LONG_COMPLIANCE_ACK}: true to confirm",
         )
         return None
     return ObjectLock(mode=mode, days=days)

@@ -11,16 +11,19 @@ import argparse
 import json
 import math
 import os
+import shlex
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 
-from components.contract import ROLES
 from components.settings import SettingsError
+from enroll.demo.demo import DEMO_SEED, DemoError, run_demo
 from enroll.offline.analyzer.config import policy_pack_config_json
 from enroll.offline.runner import OfflineRunner, plan_pack_config
 from enroll.org.discovery import DiscoveryError, Organization, discover, organizations_client
@@ -29,17 +32,24 @@ from enroll.org.plan import build_plan
 from enroll.org.planfile import PlanError, load_plan
 from enroll.org.settings import OrgSettings, load_org_settings
 from enroll.org.tables import excluded_table, plan_table, print_warnings
+from enroll.preflight import (
+    UsageError,
+    check_policy_packs,
+    check_report_path,
+    check_roles,
+    check_writable_dir,
+    confirm,
+    endpoint_url,
+    whole_number,
+)
 from enroll.run.automation import AutomationRunner
 from enroll.run.execute import Execution, execute
+from enroll.util.lock import LockHeld, exclusive
 from enroll.util.paths import PROJECT_DIR, NotACheckout, require_checkout
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 GITHUB_MATRIX_MAX_JOBS = 256
 STACKS_PER_SHARD = 100
-
-
-class UsageError(Exception):
-    """A bad flag value: exit 2 with the message."""
 
 
 def default_state_dir() -> Path:
@@ -76,6 +86,7 @@ def _discovery_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--endpoint-url",
+        type=endpoint_url,
         metavar="URL",
         help="Organizations API endpoint, e.g. an emulator (boto3's AWS_ENDPOINT_URL works too)",
     )
@@ -101,19 +112,19 @@ def _run_arguments(parser: argparse.ArgumentParser, action: str) -> None:
     parser.add_argument("--report", metavar="FILE", help="write the JSON report here")
     parser.add_argument(
         "--concurrency",
-        type=int,
+        type=whole_number(1, "stacks at once"),
         metavar="N",
-        help="stacks at once (default: CPU count offline, 8 otherwise)",
+        help="stacks at once, at least 1 (default: CPU count offline, 8 otherwise)",
     )
     parser.add_argument(
         "--max-failures",
-        type=int,
+        type=whole_number(0, "0 stops at the first failure"),
         metavar="N",
         help="stop starting stacks once more than N have failed (default: no limit)",
     )
     parser.add_argument(
         "--retries",
-        type=int,
+        type=whole_number(1, "the attempts include the first one"),
         default=5,
         metavar="N",
         help="attempts for throttling and stack-lock conflicts, with jittered backoff (default 5)",
@@ -153,7 +164,7 @@ def _run_arguments(parser: argparse.ArgumentParser, action: str) -> None:
         )
         parser.add_argument(
             "--workers",
-            type=int,
+            type=whole_number(1),
             metavar="N",
             help="offline render processes (default: CPU count)",
         )
@@ -162,6 +173,12 @@ def _run_arguments(parser: argparse.ArgumentParser, action: str) -> None:
             "--resume",
             action="store_true",
             help="skip stacks the previous run already brought up with the same config",
+        )
+    if action in ("up", "destroy"):
+        parser.add_argument(
+            "--yes",
+            action="store_true",
+            help="do not ask for confirmation (required without a terminal, e.g. in CI)",
         )
 
 
@@ -191,7 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     plan.add_argument(
         "--shards",
-        type=int,
+        type=whole_number(1),
         metavar="N",
         help=f"github-matrix: number of shards (default: one per {STACKS_PER_SHARD} stacks, "
         f"at most {GITHUB_MATRIX_MAX_JOBS})",
@@ -218,12 +235,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "--extra-accounts",
-        type=int,
+        type=whole_number(0),
         default=0,
         metavar="N",
         help="add N more accounts to the sample organization",
     )
-    demo.add_argument("--workers", type=int, metavar="N", help="render processes (default: CPUs)")
+    demo.add_argument(
+        "--workers", type=whole_number(1), metavar="N", help="render processes (default: CPUs)"
+    )
+    demo.add_argument(
+        "--seed",
+        type=int,
+        default=DEMO_SEED,
+        metavar="N",
+        help=f"the emulated organization's random seed (default {DEMO_SEED}: runs can be diffed)",
+    )
     return parser
 
 
@@ -240,14 +266,8 @@ def discover_plan(args: argparse.Namespace) -> tuple[OrgSettings, Organization, 
 
 
 def narrow(plan: Plan, args: argparse.Namespace) -> Plan:
-    if getattr(args, "roles", None):
-        roles = [r.strip() for r in args.roles.split(",") if r.strip()]
-        unknown = sorted(set(roles) - set(ROLES))
-        if unknown:
-            raise UsageError(
-                f"--roles {args.roles!r}: unknown role {', '.join(unknown)}; "
-                f"the roles are {', '.join(ROLES)}"
-            )
+    roles = check_roles(getattr(args, "roles", None))
+    if roles:
         plan = plan.only(roles)
     shard = parse_shard(getattr(args, "shard", None))
     if shard:
@@ -268,6 +288,10 @@ def github_matrix(plan: Plan, shards: int | None) -> dict[str, Any]:
 
 
 def command_plan(args: argparse.Namespace, out: Console, err: Console) -> int:
+    if args.shards is not None and args.shards > GITHUB_MATRIX_MAX_JOBS:
+        raise UsageError(f"--shards {args.shards} must be from 1 to {GITHUB_MATRIX_MAX_JOBS}")
+    check_roles(args.roles)
+    parse_shard(args.shard)
     _, _, plan = discover_plan(args)
     if args.json or args.format == "json":
         print(json.dumps(plan.to_json(), indent=2, sort_keys=False))
@@ -282,7 +306,13 @@ def command_plan(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 def command_run(action: str, args: argparse.Namespace, out: Console, err: Console) -> int:
     require_checkout(action)
+    # Flags and paths first: a bad one costs no discovery and leaves the state dir alone.
     state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
+    check_roles(args.roles)
+    parse_shard(args.shard)
+    report = check_report_path(args.report)
+    offline = bool(getattr(args, "offline", False))
+    packs = check_policy_packs(getattr(args, "policy_pack", ()) or (), offline=offline)
     if args.plan:
         try:
             plan = narrow(load_plan(args.plan), args)
@@ -293,71 +323,106 @@ def command_run(action: str, args: argparse.Namespace, out: Console, err: Consol
         _, org, plan = discover_plan(args)
         org_facts = org.facts()
     print_warnings(plan, err)
-    if getattr(args, "offline", False):
-        runner_context: Any = OfflineRunner(
-            org=org_facts,
-            policy_config=plan_pack_config(plan),
-            workers=args.workers,
-        )
-        with runner_context as runner:
-            return execute(
-                plan,
-                runner,
-                execution(action, args, state_dir, default=os.cpu_count() or 1),
-                out=out,
-                err=err,
-            )
-    runner = AutomationRunner(
-        state_dir=state_dir,
-        backend_url=args.backend_url or os.environ.get("PULUMI_BACKEND_URL"),
-        role_name=args.role_name,
-        policy_packs=tuple(getattr(args, "policy_pack", ()) or ()),
-        policy_pack_config=policy_pack_config_json(plan_pack_config(plan)),
-    )
+    if action in ("up", "destroy") and not confirm(action, plan, yes=args.yes):
+        err.print("nothing was run", highlight=False)
+        return EXIT_USAGE
+    check_writable_dir("--state-dir", state_dir)
+    how = execution(action, args, state_dir, report)
     try:
-        runner.prepare()
-    except Exception as error:
-        raise UsageError(f"cannot run the Pulumi CLI: {error}") from None
-    return execute(plan, runner, execution(action, args, state_dir, default=8), out=out, err=err)
+        with exclusive(state_dir, action):
+            if offline:
+                with OfflineRunner(
+                    org=org_facts, policy_config=plan_pack_config(plan), workers=args.workers
+                ) as offline_runner:
+                    return execute(plan, offline_runner, how(os.cpu_count() or 1), out=out, err=err)
+            runner = AutomationRunner(
+                state_dir=state_dir,
+                backend_url=args.backend_url or os.environ.get("PULUMI_BACKEND_URL"),
+                role_name=args.role_name,
+                policy_packs=packs,
+                policy_pack_config=policy_pack_config_json(plan_pack_config(plan)),
+            )
+            try:
+                runner.prepare()
+            except Exception as error:
+                raise UsageError(f"cannot run the Pulumi CLI: {error}") from None
+            return execute(plan, runner, how(8), out=out, err=err)
+    except LockHeld as error:
+        raise UsageError(str(error)) from None
 
 
-def execution(action: str, args: argparse.Namespace, state_dir: Path, *, default: int) -> Execution:
-    """The run's options from its flags; `default` concurrency when none is given."""
-    return Execution(
+def execution(
+    action: str, args: argparse.Namespace, state_dir: Path, report: Path | None
+) -> Callable[[int], Execution]:
+    """The run's options from its flags, given the concurrency to use when none is given."""
+    return lambda default: Execution(
         action=action,  # type: ignore[arg-type]
         concurrency=args.concurrency or default,
         state_dir=state_dir,
         max_failures=args.max_failures,
         retries=args.retries,
         resume=bool(getattr(args, "resume", False)),
-        report=Path(args.report) if args.report else None,
+        report=report,
+        again=again_command(action, args.argv),
     )
 
 
+def again_command(action: str, argv: Sequence[str]) -> str:
+    """The command that carries on after an interruption: `up` with --resume (skips what
+    finished), the others as they were."""
+    words = ["org-logging", *argv]
+    if action == "up" and "--resume" not in words:
+        words.append("--resume")
+    return shlex.join(words)
+
+
+def _interrupt_on_sigterm() -> Callable[[], None]:
+    """SIGTERM (a cancelled CI job, `kill`) behaves like Ctrl-C: the stacks in flight finish,
+    the report is written, exit 130. Returns what undoes it."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    return lambda: signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = argv
     # In CI logs (no terminal) rich would wrap tables at 80 columns.
     out = Console(width=None if sys.stdout.isatty() else 160)
     err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
+    restore = _interrupt_on_sigterm()
     try:
         if args.command == "plan":
             return command_plan(args, out, err)
         if args.command == "demo":
             require_checkout("demo")
-            from enroll.demo.demo import run_demo
-
-            return run_demo(
-                Path(args.out),
-                extra_accounts=args.extra_accounts,
-                workers=args.workers,
-                out=out,
-                err=err,
-            )
+            try:
+                return run_demo(
+                    Path(args.out),
+                    extra_accounts=args.extra_accounts,
+                    workers=args.workers,
+                    seed=args.seed,
+                    out=out,
+                    err=err,
+                )
+            except DemoError as error:
+                raise UsageError(str(error)) from None
         return command_run(args.command, args, out, err)
     except (SettingsError, DiscoveryError, UsageError, NotACheckout) as error:
         err.print("[bold red]error:[/]", escape(str(error)), highlight=False)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        err.print("[bold yellow]interrupted[/] before any stack ran", highlight=False)
+        return EXIT_INTERRUPTED
+    finally:
+        restore()
 
 
 if __name__ == "__main__":

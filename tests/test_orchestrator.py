@@ -1,152 +1,29 @@
-"""The engine that runs a Plan: concurrency, isolation, tolerance, retries, phases, resume.
+"""The engine that runs a Plan: concurrency, isolation, tolerance, retries, phases.
 
-A thread-safe FakeRunner stands in for pulumi; latency is a threading.Event a test (or the
-progress callback) releases, never a sleep, and the backoff's sleep is a recorder.
+A thread-safe FakeRunner (tests/fake_runner.py) stands in for pulumi; latency is a
+threading.Event a test (or the progress callback) releases, never a sleep, and the backoff's
+sleep is a recorder. Resume and interruption are in test_orchestrator_resume.py; progress,
+summary, options and shards in test_orchestrator_options.py.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import tenacity
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from fake_runner import Behaviour, FakeRunner, SleepRecorder, by_name, make_plan, options, statuses
 
-from enroll.org.model import (
-    Action,
-    Plan,
-    PlannedStack,
-    RetryableError,
-    StackResult,
-    Status,
-    Violation,
-)
+from enroll.org.model import StackResult, Violation
 from enroll.run.ledger import Ledger
-from enroll.run.orchestrator import RunOptions, RunOutcome, Tally, phases, run_plan
-
-WAIT = 10  # seconds an Event may take before a test calls it a deadlock
-
-
-class Killed(BaseException):
-    """Stands in for the process being killed (SIGTERM, Ctrl-C) in the middle of a run."""
-
-
-@dataclass
-class Behaviour:
-    status: Status = "passed"
-    retryable: int = 0  # raise RetryableError on this many first attempts
-    raises: BaseException | None = None
-    gate: threading.Event | None = None  # answer only once it is set
-    violations: list[Violation] = field(default_factory=list)
-
-
-class FakeRunner:
-    """Thread-safe; logs every attempt and start/end event in order; tracks max in flight."""
-
-    def __init__(
-        self, behaviours: dict[str, Behaviour] | None = None, *, hold_until: int | None = None
-    ) -> None:
-        self.behaviours = behaviours or {}
-        # every source waits until this many sources are in flight at once
-        self.hold_until = hold_until
-        self._full = threading.Event()
-        self._lock = threading.Lock()
-        self.calls: list[tuple[str, Action]] = []
-        self.events: list[tuple[str, str]] = []
-        self.attempts: Counter[str] = Counter()
-        self.in_flight = 0
-        self.max_in_flight = 0
-
-    @property
-    def called(self) -> list[str]:
-        return [name for name, _ in self.calls]
-
-    def run(self, stack: PlannedStack, action: Action) -> StackResult:
-        behaviour = self.behaviours.get(stack.name, Behaviour())
-        with self._lock:
-            self.calls.append((stack.name, action))
-            self.events.append(("start", stack.name))
-            self.attempts[stack.name] += 1
-            attempt = self.attempts[stack.name]
-            self.in_flight += 1
-            self.max_in_flight = max(self.max_in_flight, self.in_flight)
-            held = self.hold_until is not None and stack.role == "source"
-            if held and self.in_flight >= self.hold_until:
-                self._full.set()
-        try:
-            if held:
-                assert self._full.wait(WAIT), "concurrency never reached hold_until"
-            if behaviour.gate is not None:
-                assert behaviour.gate.wait(WAIT), f"{stack.name} was never released"
-            if attempt <= behaviour.retryable:
-                raise RetryableError(f"Throttling: rate exceeded (attempt {attempt})")
-            if behaviour.raises is not None:
-                raise behaviour.raises
-            return StackResult.for_stack(
-                stack,
-                behaviour.status,
-                resources=3,
-                violations=list(behaviour.violations),
-                error=None if behaviour.status == "passed" else f"{stack.name} broke",
-            )
-        finally:
-            with self._lock:
-                self.in_flight -= 1
-                self.events.append(("end", stack.name))
-
-
-class SleepRecorder:
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-        self._lock = threading.Lock()
-
-    def __call__(self, seconds: float) -> None:
-        with self._lock:
-            self.waits.append(seconds)
-
-
-def planned(name: str, role: str, account: str = "333333333333", region: str = "eu-west-1"):
-    config = {
-        "org-logging:role": role,
-        "org-logging:namePrefix": "acme",
-        "aws:region": region,
-    }
-    if role == "source":
-        config["org-logging:accountId"] = account
-    return PlannedStack(name, role, account, region, config)  # type: ignore[arg-type]
-
-
-def make_plan(sources: int = 100) -> Plan:
-    stacks = [
-        planned("log-archive", "log-archive", "222222222222", "us-east-1"),
-        planned("management", "management", "111111111111", "us-east-1"),
-    ]
-    stacks += [planned(f"source-{i:03d}", "source", f"{i:012d}") for i in range(sources)]
-    return Plan(tuple(stacks))
-
-
-def options(action: Action = "up", **overrides) -> RunOptions:
-    values = {"concurrency": 4, "run_id": "run-1", "sleep": SleepRecorder()}
-    values.update(overrides)
-    return RunOptions(action, **values)
+from enroll.run.orchestrator import Tally, phases, run_plan
 
 
 @pytest.fixture
 def ledger(tmp_path: Path) -> Ledger:
     return Ledger(tmp_path / "state" / "ledger.jsonl")
-
-
-def statuses(outcome: RunOutcome) -> dict[str, str]:
-    return {r.name: r.status for r in outcome.results}
-
-
-def by_name(outcome: RunOutcome) -> dict[str, StackResult]:
-    return {r.name: r for r in outcome.results}
 
 
 # --- concurrency -------------------------------------------------------------------------
@@ -389,11 +266,32 @@ def test_a_failed_log_archive_skips_everything_after_it(ledger):
 def test_a_mandatory_violation_blocks_later_phases_even_if_the_runner_said_passed(ledger):
     violation = Violation("s3-bucket-naming", "mandatory", "bad name", "urn:pulumi:x")
     runner = FakeRunner({"management": Behaviour(violations=[violation])})
-    outcome = run_plan(make_plan(3), runner, options("preview"), ledger=ledger)
+    outcome = run_plan(make_plan(3), runner, options("up"), ledger=ledger)
     assert runner.called == ["log-archive", "management"]
     assert {r.error for r in outcome.results if r.role == "source"} == {
         "skipped: management did not pass"
     }
+    assert outcome.notes == ()
+
+
+def test_a_preview_judges_the_sources_past_a_failed_core_stack_and_says_so(ledger):
+    violation = Violation("s3-bucket-naming", "mandatory", "bad name", "urn:pulumi:x")
+    runner = FakeRunner({"log-archive": Behaviour(violations=[violation])})
+    outcome = run_plan(make_plan(3), runner, options("preview"), ledger=ledger)
+    assert sorted(runner.called) == [
+        "log-archive",
+        "management",
+        "source-000",
+        "source-001",
+        "source-002",
+    ]
+    assert [r.status for r in outcome.results if r.role == "source"] == ["passed"] * 3
+    assert outcome.notes == (
+        "log-archive did not pass; the later stacks were previewed anyway, as if it had "
+        "deployed as planned",
+    )
+    assert not outcome.stopped_early
+    assert outcome.exit_code == 1  # the core stack's violation still fails the run
 
 
 def test_a_failed_source_does_not_stop_other_sources(ledger):
@@ -440,264 +338,3 @@ def test_phases_group_and_order_by_action():
         "management",
         "log-archive",
     ]
-
-
-# --- ledger and resume -------------------------------------------------------------------
-
-
-def test_resume_after_a_kill_runs_exactly_the_stacks_not_yet_passed(ledger):
-    plan = make_plan(80)
-    first = FakeRunner({"source-010": Behaviour(status="failed")})
-
-    class KillingRunner:
-        """Killed on its 31st call: the 30 calls before it finish and are recorded."""
-
-        def __init__(self) -> None:
-            self.calls = 0
-            self.lock = threading.Lock()
-
-        def run(self, stack, action):
-            with self.lock:
-                self.calls += 1
-                call = self.calls
-            if call > 30:
-                raise Killed("SIGTERM")
-            return first.run(stack, action)
-
-    with pytest.raises(Killed):
-        run_plan(plan, KillingRunner(), options(concurrency=4, run_id="run-1"), ledger=ledger)
-
-    passed_before = {r["stack"] for r in ledger.records() if r["status"] == "passed"}
-    assert "source-010" not in passed_before
-    assert len(passed_before) == 29
-    # Torn last line: the kill landed mid-write.
-    with open(ledger.path, "ab") as torn:
-        torn.write(b'{"runId":"run-1","action":"up","stack":"source-0')
-
-    second = FakeRunner()
-    outcome = run_plan(plan, second, options(resume=True, run_id="run-2"), ledger=ledger)
-
-    everything = {s.name for s in plan.stacks}
-    assert sorted(second.called) == sorted(everything - passed_before)
-    assert "source-010" in second.called
-    assert [r.name for r in outcome.results] == [s.name for s in plan.stacks]
-    assert set(statuses(outcome).values()) == {"passed"}
-    assert outcome.resumed == passed_before
-    assert outcome.summary().total.resumed == len(passed_before)
-    assert outcome.exit_code == 0
-    # The second run's records follow the torn line intact.
-    assert sorted(r["stack"] for r in ledger.records() if r["runId"] == "run-2") == sorted(
-        everything - passed_before
-    )
-    # A third resume has nothing left to do.
-    third = FakeRunner()
-    run_plan(plan, third, options(resume=True, run_id="run-3"), ledger=ledger)
-    assert third.called == []
-
-
-def test_resume_reruns_a_stack_whose_config_changed(ledger):
-    plan = make_plan(10)
-    run_plan(plan, FakeRunner(), options(), ledger=ledger)
-
-    changed = [
-        PlannedStack(
-            s.name,
-            s.role,
-            s.account_id,
-            s.region,
-            {**s.config, "org-logging:localRetentionDays": 90},
-        )
-        if s.name == "source-004"
-        else s
-        for s in plan.stacks
-    ]
-    runner = FakeRunner()
-    outcome = run_plan(Plan(tuple(changed)), runner, options(resume=True), ledger=ledger)
-    assert runner.called == ["source-004"]
-    assert "source-004" not in outcome.resumed
-    assert len(outcome.resumed) == 11
-
-
-def test_resumed_results_are_the_recorded_ones(ledger):
-    violation = Violation("rds-terse-logging", "advisory", "verbose", "urn:pulumi:db")
-    plan = make_plan(2)
-    run_plan(
-        plan,
-        FakeRunner({"source-001": Behaviour(violations=[violation])}),
-        options(),
-        ledger=ledger,
-    )
-    outcome = run_plan(plan, FakeRunner(), options(resume=True), ledger=ledger)
-    resumed = by_name(outcome)["source-001"]
-    assert resumed.violations == [violation]
-    assert resumed.resources == 3
-    assert outcome.summary().retries == 0
-
-
-def test_without_resume_everything_runs_again(ledger):
-    plan = make_plan(10)
-    run_plan(plan, FakeRunner(), options(), ledger=ledger)
-    runner = FakeRunner()
-    outcome = run_plan(plan, runner, options(resume=False), ledger=ledger)
-    assert len(runner.called) == 12
-    assert outcome.resumed == frozenset()
-
-
-def test_resume_of_up_reruns_stacks_destroyed_since(ledger):
-    plan = make_plan(3)
-    run_plan(plan, FakeRunner(), options("up"), ledger=ledger)
-    run_plan(plan.only(["source"]), FakeRunner(), options("destroy"), ledger=ledger)
-    runner = FakeRunner()
-    run_plan(plan, runner, options("up", resume=True), ledger=ledger)
-    assert sorted(runner.called) == ["source-000", "source-001", "source-002"]
-
-
-def test_resume_only_counts_records_of_the_same_action(ledger):
-    plan = make_plan(3)
-    run_plan(plan, FakeRunner(), options("preview"), ledger=ledger)
-    runner = FakeRunner()
-    run_plan(plan, runner, options("up", resume=True), ledger=ledger)
-    assert len(runner.called) == 5
-
-
-def test_a_kill_lets_the_stacks_in_flight_finish_and_be_recorded(ledger):
-    release = threading.Event()
-    runner = FakeRunner(
-        {
-            "source-000": Behaviour(raises=Killed("SIGINT"), gate=None),
-            "source-001": Behaviour(gate=release),
-            "source-002": Behaviour(gate=release),
-        }
-    )
-
-    class Releaser:
-        def run(self, stack, action):
-            if stack.name == "source-000":
-                release.set()  # the others are in flight when the kill surfaces
-            return runner.run(stack, action)
-
-    with pytest.raises(Killed):
-        run_plan(make_plan(20), Releaser(), options(concurrency=3), ledger=ledger)
-    assert {r["stack"] for r in ledger.records()} >= {"source-001", "source-002"}
-    assert "source-000" not in {r["stack"] for r in ledger.records()}
-
-
-# --- progress, summary, options ----------------------------------------------------------
-
-
-def test_progress_hears_every_stack_once_with_running_counts(ledger):
-    seen: list[tuple[str, Tally]] = []
-    runner = FakeRunner({"source-003": Behaviour(status="failed")})
-    run_plan(
-        make_plan(20),
-        runner,
-        options(),
-        ledger=ledger,
-        progress=lambda result, tally: seen.append((result.name, tally)),
-    )
-    assert sorted(name for name, _ in seen) == sorted(s.name for s in make_plan(20).stacks)
-    assert [tally.done for _, tally in seen] == list(range(1, 23))
-    last = seen[-1][1]
-    assert (last.total, last.passed, last.failed, last.error, last.skipped) == (22, 21, 1, 0, 0)
-    assert last.describe() == "passed 21  failed 1  error 0  skipped 0"
-
-
-def test_summary_counts_by_status_and_role(ledger):
-    mandatory = Violation("p", "mandatory", "m", "urn:a")
-    advisory = Violation("q", "advisory", "a", "urn:b")
-    runner = FakeRunner(
-        {
-            "source-000": Behaviour(status="failed", violations=[mandatory, advisory]),
-            "source-001": Behaviour(violations=[advisory]),
-            "source-002": Behaviour(retryable=1),
-        }
-    )
-    outcome = run_plan(make_plan(6), runner, options("preview"), ledger=ledger)
-    summary = outcome.summary()
-    assert list(summary.by_role) == ["log-archive", "management", "source"]
-    source = summary.by_role["source"]
-    assert (source.stacks, source.passed, source.failed) == (6, 5, 1)
-    assert (summary.total.mandatory_violations, summary.total.advisory_violations) == (1, 2)
-    assert summary.total.resources == 8 * 3
-    assert (summary.retries, summary.failures, summary.exit_code) == (1, 1, 1)
-    data = summary.to_json()
-    assert data["byRole"]["source"]["failed"] == 1
-    assert data["exitCode"] == 1
-
-
-def test_a_plan_with_duplicate_names_is_refused(ledger):
-    stack = planned("source-1", "source")
-    with pytest.raises(ValueError, match="source-1"):
-        run_plan(Plan((stack, stack)), FakeRunner(), options(), ledger=ledger)
-
-
-@pytest.mark.parametrize(
-    ("field_name", "value"),
-    [("concurrency", 0), ("max_failures", -1), ("retries", 0), ("backoff_initial", -1)],
-)
-def test_run_options_refuse_nonsense(field_name, value):
-    with pytest.raises(ValueError, match=field_name.split("_")[0]):
-        options(**{field_name: value})
-
-
-def test_run_options_refuse_an_unknown_action():
-    with pytest.raises(ValueError, match="action"):
-        RunOptions("apply")  # type: ignore[arg-type]
-
-
-def test_an_empty_plan_passes(ledger):
-    outcome = run_plan(Plan(()), FakeRunner(), options(), ledger=ledger)
-    assert outcome.results == []
-    assert outcome.exit_code == 0
-
-
-def test_the_ledger_lines_are_json_with_the_documented_keys(ledger):
-    run_plan(make_plan(1), FakeRunner(), options(), ledger=ledger)
-    lines = ledger.path.read_text().splitlines()
-    assert len(lines) == 3
-    assert list(json.loads(lines[0])) == [
-        "runId",
-        "action",
-        "stack",
-        "fingerprint",
-        "status",
-        "result",
-        "at",
-    ]
-
-
-# --- shards ------------------------------------------------------------------------------
-
-ROLES = ["log-archive", "management", "source"]
-
-
-@st.composite
-def plans(draw) -> Plan:
-    names = draw(
-        st.lists(st.text("abcdefgh-0123", min_size=1, max_size=8), unique=True, max_size=60)
-    )
-    stacks = [
-        planned(name, draw(st.sampled_from(ROLES)), f"{index:012d}")
-        for index, name in enumerate(names)
-    ]
-    return Plan(tuple(stacks))
-
-
-@settings(max_examples=200, deadline=None)
-@given(plan=plans(), count=st.integers(min_value=1, max_value=20))
-def test_every_stack_lands_in_exactly_one_shard(plan, count):
-    shards = [plan.shard(index, count) for index in range(1, count + 1)]
-    placed = Counter(stack.name for shard in shards for stack in shard.stacks)
-    assert placed == Counter(stack.name for stack in plan.stacks)
-    assert set(placed.values()) <= {1}
-    assert sorted((s for shard in shards for s in shard.stacks), key=lambda s: s.name) == sorted(
-        plan.stacks, key=lambda s: s.name
-    )
-    sizes = [len(shard.stacks) for shard in shards]
-    assert max(sizes) - min(sizes) <= 1
-
-
-@pytest.mark.parametrize(("index", "count"), [(0, 3), (4, 3), (1, 0)])
-def test_a_shard_out_of_range_is_refused(index, count):
-    with pytest.raises(ValueError):
-        make_plan(3).shard(index, count)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -124,7 +125,16 @@ def test_the_json_report_has_the_documented_shape(tmp_path):
     write_json_report(outcome, path, action="up", plan=PLAN)
 
     report = json.loads(path.read_text())
-    assert list(report) == ["action", "runId", "stacks", "excluded", "summary"]
+    assert list(report) == [
+        "action",
+        "runId",
+        "stacks",
+        "excluded",
+        "summary",
+        "interrupted",
+        "notes",
+    ]
+    assert report["interrupted"] is False and report["notes"] == []
     assert report["action"] == "up"
     assert report["runId"] == "run-7"
     assert report["stacks"] == [result.to_json() for result in outcome.results]
@@ -280,7 +290,7 @@ def test_first_problem_prefers_a_mandatory_violation_then_the_error_then_any_vio
 
 
 def test_rich_progress_advances_to_the_total_with_the_counts():
-    console = Console(file=io.StringIO(), width=160, color_system=None, force_terminal=False)
+    console = Console(file=io.StringIO(), width=160, color_system=None, force_terminal=True)
     with RichProgress(3, console=console) as bar:
         bar(passed("a"), Tally(total=3, passed=1))
         bar(passed("b"), Tally(total=3, passed=1, failed=1))
@@ -295,3 +305,67 @@ def test_rich_progress_advances_to_the_total_with_the_counts():
 def test_rich_progress_refuses_use_outside_its_block():
     with pytest.raises(RuntimeError):
         RichProgress(1)(passed("a"), Tally(total=1, passed=1))
+
+
+def test_without_a_terminal_progress_prints_a_line_per_finished_stack():
+    console = Console(file=io.StringIO(), width=160, color_system=None, force_terminal=False)
+    with RichProgress(12, console=console, label="preview") as bar:
+        bar(passed("source-a"), Tally(total=12, passed=1))
+        bar(
+            StackResult("source-b", "source", "1", "r", "failed", duration_seconds=2.25),
+            Tally(total=12, passed=1, failed=1),
+        )
+    lines = [line[6:] for line in console.file.getvalue().splitlines()]  # minus "00:00 "
+    assert lines == [
+        "preview: 12 stacks",
+        "[ 1/12] passed  source-a (0.0s)",
+        "[ 2/12] failed  source-b (2.2s)",
+    ]
+
+
+def test_without_a_terminal_a_heartbeat_says_the_run_is_alive_while_nothing_finishes():
+    console = Console(file=io.StringIO(), width=160, color_system=None, force_terminal=False)
+    bar = RichProgress(3, console=console, heartbeat=0.05)
+    with bar:
+        bar(passed("a"), Tally(total=3, passed=1))
+        deadline = time.monotonic() + 10
+        while "finished" not in console.file.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.01)
+    beats = [line for line in console.file.getvalue().splitlines() if "..." in line]
+    assert beats, "no heartbeat in 10 s"
+    assert beats[0].endswith("... 1/3 finished; stacks: passed 1  failed 0  error 0  skipped 0")
+
+
+def test_on_a_terminal_there_is_no_line_per_stack_and_no_heartbeat():
+    console = Console(file=io.StringIO(), width=160, color_system=None, force_terminal=True)
+    with RichProgress(2, console=console, heartbeat=0.01) as bar:
+        bar(passed("source-a"), Tally(total=2, passed=1))
+        time.sleep(0.1)
+    assert "[1/2]" not in console.file.getvalue()
+    assert "finished;" not in console.file.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (  # the engine's framing goes; the AWS operation and code stay
+            "code: 255\n stdout: \n stderr: \n  error: creating S3 Bucket Policy (acme-x): "
+            "operation error S3: PutBucketPolicy, https response error StatusCode: 400, "
+            "RequestID: 1, api error MalformedPolicyDocument: Policy has invalid action",
+            "S3: PutBucketPolicy: MalformedPolicyDocument: Policy has invalid action",
+        ),
+        (
+            "code: 255\nstdout:\nUpdating (source-x)\n    pulumi:pulumi:Stack  running\nstderr:\n"
+            "error: update failed",
+            "error: update failed",
+        ),
+        (
+            "KeyError: 'boom' (trace: /s/logs/x.trace.log)",
+            "KeyError: 'boom' (trace: /s/logs/x.trace.log)",
+        ),
+        ("AccessDenied: sts:AssumeRole\nat line 2", "AccessDenied: sts:AssumeRole at line 2"),
+        ("code: 1\nstdout:\nstderr:", ""),
+    ],
+)
+def test_the_first_problem_is_the_error_not_the_framing(error, expected):
+    assert first_problem(passed("a", error=error)) == expected

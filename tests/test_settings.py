@@ -148,7 +148,12 @@ def test_unknown_role():
         ),
         (["eu-west-1"], "org-logging:regions [\"eu-west-1\"] must include homeRegion 'us-east-1'"),
         ([], "org-logging:regions [] must list at least one region"),
-        ("us-east-1", "org-logging:regions 'us-east-1' must be a JSON list (Expecting value)"),
+        (
+            "us-east-1",
+            "org-logging:regions 'us-east-1' must be a list (in Pulumi config, JSON text like "
+            '["a", "b"])',
+        ),
+        ({"us-east-1": 1}, 'org-logging:regions {"us-east-1": 1} must be a list'),
     ],
 )
 def test_bad_regions(regions, expected):
@@ -180,13 +185,41 @@ def test_source_account_id_is_checked():
         ),
         (
             {"mode": "GOVERNANCE", "days": 1, "years": 1},
-            "has unknown fields ['years']; allowed: mode, days",
+            "has unknown fields ['years']; allowed: mode, days, acknowledgeLongCompliance",
+        ),
+        (
+            {"mode": "COMPLIANCE", "days": 1, "acknowledgeLongCompliance": "yes"},
+            "acknowledgeLongCompliance must be true or false",
         ),
     ],
 )
 def test_bad_object_lock(lock, expected):
     (problem, *_) = problems("log-archive", objectLock=lock)
     assert problem.startswith("org-logging:objectLock {") and problem.endswith(expected)
+
+
+def test_a_compliance_lock_over_a_year_needs_an_acknowledgement():
+    assert problems(
+        "log-archive", retentionDays=400, objectLock={"mode": "COMPLIANCE", "days": 366}
+    ) == [
+        'org-logging:objectLock {"mode": "COMPLIANCE", "days": 366} a COMPLIANCE lock of 366 '
+        "days (more than 365) cannot be shortened or lifted by anyone, the root user included, "
+        "and every object costs storage until it expires; set "
+        "objectLock.acknowledgeLongCompliance: true to confirm"
+    ]
+
+
+@pytest.mark.parametrize(
+    "lock",
+    [
+        {"mode": "COMPLIANCE", "days": 365},  # a year exactly: no acknowledgement needed
+        {"mode": "COMPLIANCE", "days": 366, "acknowledgeLongCompliance": True},
+        {"mode": "GOVERNANCE", "days": 400},  # GOVERNANCE can be lifted with a permission
+    ],
+)
+def test_locks_that_need_no_more_acknowledgement(lock):
+    settings = parse("log-archive", retentionDays=400, objectLock=lock)
+    assert (settings.object_lock.mode, settings.object_lock.days) == (lock["mode"], lock["days"])
 
 
 def test_bad_list_items_are_named():
@@ -236,7 +269,17 @@ def test_sample_values_are_consistent_with_the_constants():
 
 def test_an_unquoted_account_id_is_refused_because_yaml_made_it_a_number():
     assert problems("management", managementAccountId=111111111111) == [
-        "org-logging:managementAccountId 111111111111 must be a quoted string matching ^[0-9]{12}$"
+        "org-logging:managementAccountId 111111111111 must be a quoted string matching "
+        "^[0-9]{12}$ (unquoted, it is read as a number)"
+    ]
+
+
+def test_an_account_id_yaml_read_as_octal_is_explained_as_such():
+    # YAML 1.1 reads the unquoted 012345670123 as octal: 1402433619.
+    assert problems("management", managementAccountId=0o12345670123) == [
+        "org-logging:managementAccountId 1402433619 was read as a number: unquoted, "
+        "012345670123 is octal to YAML (a leading 0), which makes it 1402433619; quote it: "
+        '"012345670123"'
     ]
 
 

@@ -26,6 +26,14 @@ from enroll.org.settings import load_org_settings
 from enroll.org.tables import excluded_table, plan_table, print_warnings
 from enroll.run.execute import Execution, execute
 
+
+class DemoError(Exception):
+    """A bad demo flag: exit 2 with the message."""
+
+
+# The default seed of the emulated organization: two demos give the same account ids.
+DEMO_SEED = 1
+
 # Two regions every account has, and an opt-in one that one account has not enabled.
 DEMO_REGIONS = ("us-east-1", "eu-west-1", OPT_IN_REGION)
 
@@ -35,12 +43,21 @@ def run_demo(
     *,
     extra_accounts: int = 0,
     workers: int | None = None,
+    seed: int = DEMO_SEED,
     out: Console,
     err: Console,
 ) -> int:
-    out_dir.mkdir(parents=True, exist_ok=True)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise DemoError(f"--out {str(out_dir)!r} is a file; it must be a directory")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DemoError(
+            f"--out {str(out_dir)!r} cannot be created: {error.strerror or error}"
+        ) from None
     with fake_credentials(), Emulator() as emulator:
-        err.print(f"AWS emulator (moto) on {emulator.endpoint_url}")
+        err.print(f"AWS emulator (moto) on {emulator.endpoint_url}, seed {seed}")
+        emulator.seed(seed)
         sample = sample_org(emulator, extra_accounts=extra_accounts)
         settings_file = out_dir / "org.yaml"
         settings_file.write_text(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -59,6 +60,15 @@ class Emulator:
 
     def client(self, service: str) -> Any:
         return boto3.client(service, endpoint_url=self.endpoint_url, region_name="us-east-1")
+
+    def seed(self, seed: int) -> None:
+        """Seed moto's random ids (organization, OUs, accounts): the same seed, the same org."""
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback only
+        request = urllib.request.Request(
+            f"{self.endpoint_url}/moto-api/seed?a={int(seed)}", data=b"", method="POST"
+        )
+        with opener.open(request, timeout=30) as response:
+            response.read()
 
 
 @contextmanager

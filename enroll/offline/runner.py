@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import time
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -19,6 +20,7 @@ from enroll.offline.analyzer.wire import PolicyConfig
 from enroll.offline.preview import preview_stack
 from enroll.org.model import Action, OrgFacts, Plan, PlannedStack, StackResult
 from enroll.util.paths import PROJECT_DIR
+from enroll.util.processes import exit_with_parent
 
 
 def pack_config(
@@ -47,8 +49,12 @@ _worker_client: AnalyzerClient | None = None
 _worker_org: OrgFacts | None = None
 
 
-def _start_worker(port: int, org: OrgFacts | None) -> None:
+def _start_worker(port: int, org: OrgFacts | None, parent: int) -> None:
     global _worker_client, _worker_org
+    # Ctrl-C is the parent's to handle (it lets the stacks in flight finish); a killed parent
+    # takes its workers with it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    exit_with_parent(parent)
     _worker_client = AnalyzerClient.attach(port)
     _worker_client.start()
     _worker_org = org
@@ -91,7 +97,7 @@ class OfflineRunner:
                 self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_start_worker,
-                initargs=(self._pack.port, self.org),
+                initargs=(self._pack.port, self.org, os.getpid()),
             )
         except BaseException:
             self._pack.close()

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 
 from enroll.org.awscalls import (
     DEFAULT_RETRY,
@@ -80,10 +80,37 @@ class Organization:
         return region in self.enabled_regions.get(account_id, frozenset())
 
 
+NO_CREDENTIALS = (
+    "no AWS credentials found: discovery reads the organization with the management "
+    "account's credentials (or a delegated administrator's); set AWS_PROFILE, or "
+    "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where a role is attached"
+)
+
+
 def organizations_client(endpoint_url: str | None = None, region: str | None = None) -> Any:
-    return boto3.client(
-        "organizations", endpoint_url=endpoint_url, region_name=region, config=NO_BOTOCORE_RETRIES
-    )
+    try:
+        return boto3.client(
+            "organizations",
+            endpoint_url=endpoint_url,
+            region_name=region,
+            config=NO_BOTOCORE_RETRIES,
+        )
+    except ProfileNotFound as error:
+        raise DiscoveryError(
+            f"AWS_PROFILE {error.kwargs.get('profile')!r}: no such profile in the AWS config "
+            "or credentials files (`aws configure list-profiles` lists them)"
+        ) from None
+    except ValueError as error:  # botocore: "Invalid endpoint: ..."
+        where = (
+            f"--endpoint-url {endpoint_url!r}"
+            if endpoint_url
+            else "AWS_ENDPOINT_URL (or AWS_ENDPOINT_URL_ORGANIZATIONS, or endpoint_url in the "
+            "AWS config)"
+        )
+        raise DiscoveryError(
+            f"{where}: {error}; it must be a URL with a scheme and a host, e.g. "
+            "http://127.0.0.1:5000"
+        ) from None
 
 
 def account_client(endpoint_url: str | None = None, region: str | None = None) -> Any:
@@ -157,6 +184,10 @@ def enabled_regions(regions: AccountRegions, accounts: list[str]) -> dict[str, f
             f"the Account Management API refused ListRegions ({code}): {message}. Some enrolled "
             f"regions are opt-in, so discovery must learn which accounts enabled them.{hint}"
         ) from None
+    except NoCredentialsError:
+        raise DiscoveryError(NO_CREDENTIALS) from None
+    except BotoCoreError as error:
+        raise DiscoveryError(f"cannot reach the Account Management API: {error}") from None
 
 
 def discover(
@@ -212,6 +243,8 @@ def discover(
         ) from None
     except ClientError as error:
         raise DiscoveryError(refusal("the Organizations API", error, retry)) from None
+    except NoCredentialsError:
+        raise DiscoveryError(NO_CREDENTIALS) from None
     except BotoCoreError as error:
         raise DiscoveryError(f"cannot reach the Organizations API: {error}") from None
     management_account_id = described.get("MasterAccountId") or described.get(

@@ -63,6 +63,14 @@ def build_plan(settings: OrgSettings, org: Organization) -> Plan:
             f"{settings.path}: logArchiveAccountId {settings.log_archive_account_id!r} is {state}; "
             f"it must be an ACTIVE account of organization {org.id}"
         )
+    if archive.id == org.management_account_id:
+        raise DiscoveryError(
+            f"{settings.path}: logArchiveAccountId {archive.id!r} is the management account of "
+            f"organization {org.id}; the logs must live in a dedicated account that the "
+            "management account's administrators do not own and that the SCPs protect (SCPs "
+            "do not apply to the management account)"
+        )
+    check_scp_targets(settings, org)
     home = settings.home_region
     stacks = [
         PlannedStack(
@@ -115,7 +123,33 @@ def build_plan(settings: OrgSettings, org: Organization) -> Plan:
         home,
         stack_config(settings, org, "log-archive", archive.id, home, sorted(members)),
     )
-    return Plan(tuple(stacks), tuple(excluded), partition_warnings(settings, stacks))
+    warnings = partition_warnings(settings, stacks) + lock_warnings(settings)
+    return Plan(tuple(stacks), tuple(excluded), warnings)
+
+
+def check_scp_targets(settings: OrgSettings, org: Organization) -> None:
+    """Every scpTargets entry is this organization's root or one of its OUs: an SCP attached
+    to nothing protects nothing, and AWS would refuse the attachment mid-deploy."""
+    known = {org.root_id, *org.ou_names}
+    unknown = [t for t in settings.values.get("scpTargets") or () if t not in known]
+    if unknown:
+        raise DiscoveryError(
+            f"{settings.path}: scpTargets {', '.join(repr(t) for t in unknown)} "
+            f"{'is' if len(unknown) == 1 else 'are'} not in organization {org.id}; use its root "
+            f"({org.root_id}) or the id of one of its OUs"
+        )
+
+
+def lock_warnings(settings: OrgSettings) -> tuple[str, ...]:
+    """A COMPLIANCE lock past a year was acknowledged in the settings; still say what it means."""
+    lock = settings.values.get("objectLock") or {}
+    days = lock.get("days")
+    if lock.get("mode") != "COMPLIANCE" or not isinstance(days, int) or days <= 365:
+        return ()
+    return (
+        f"objectLock: COMPLIANCE for {days} days: no one, the root user included, can delete "
+        "or shorten the retention of a log object for that long after it is written.",
+    )
 
 
 def check_core_regions(settings: OrgSettings, org: Organization) -> None:

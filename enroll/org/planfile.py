@@ -151,6 +151,8 @@ def load_plan(path: str) -> Plan:
         raise PlanError(path, [f"cannot be read: {error.strerror}"]) from None
     except UnicodeDecodeError:
         raise PlanError(path, ["is not UTF-8 text"]) from None
+    if not text.strip():
+        raise PlanError(path, ["is empty"])
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:

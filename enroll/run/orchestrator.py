@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 import time
+import traceback
 import uuid
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, get_args
 
 from tenacity import (
@@ -58,6 +61,9 @@ class RunOptions:
     resume: bool = False
     run_id: str = field(default_factory=new_run_id)
     sleep: Callable[[float], None] = time.sleep  # tenacity's wait hook; tests inject a recorder
+    # Where a runner's unexpected exception leaves its traceback (one file per stack); the
+    # result and the table get one line. None: the log records it.
+    log_dir: Path | None = None
 
     def __post_init__(self) -> None:
         problems = []
@@ -155,6 +161,9 @@ class RunSummary:
         }
 
 
+EXIT_INTERRUPTED = 130
+
+
 @dataclass(frozen=True)
 class RunOutcome:
     action: Action
@@ -164,10 +173,15 @@ class RunOutcome:
     stopped_early: bool = False
     stop_reason: str | None = None
     duration_seconds: float = 0.0
+    interrupted: bool = False  # Ctrl-C or SIGTERM: the CLI exits 130 after reporting
+    notes: tuple[str, ...] = ()  # what the reader must know (a preview past a failed stack)
 
     @property
     def exit_code(self) -> int:
-        """0 when every stack passed (resumed ones did) with no mandatory violation, else 1."""
+        """0 when every stack passed (resumed ones did) with no mandatory violation, 130 when the
+        run was interrupted (the shell's code for SIGINT), else 1."""
+        if self.interrupted:
+            return EXIT_INTERRUPTED
         return 0 if all(result.ok for result in self.results) else 1
 
     def summary(self) -> RunSummary:
@@ -259,15 +273,27 @@ class _Run:
         self.failures = 0
         self.stop_reason: str | None = None  # set once: tolerance exceeded or a phase failed
         self.tolerance_exceeded = False
+        self.interrupted = False  # Ctrl-C or SIGTERM: in-flight stacks finish, nothing starts
+        self.notes: list[str] = []
+        # Every result a worker produced, by stack name, set by the worker itself: after an
+        # interruption the main thread may not hold the future of a stack that ran.
+        self.completed: dict[str, StackResult] = {}
+        self._completed_lock = threading.Lock()
+        self._thread_prefix = f"stack-{options.run_id}"
 
     def execute(self) -> RunOutcome:
         started = time.monotonic()
         done_before = self.ledger.completed(self.options.action) if self.options.resume else {}
-        with ThreadPoolExecutor(
-            max_workers=self.options.concurrency, thread_name_prefix="stack"
-        ) as pool:
+        pool = ThreadPoolExecutor(
+            max_workers=self.options.concurrency, thread_name_prefix=self._thread_prefix
+        )
+        try:
             for phase in phases(self.plan, self.options.action):
                 self._run_phase(pool, phase, done_before)
+        except KeyboardInterrupt:
+            self._interrupt(pool)
+        finally:
+            pool.shutdown(wait=True)
         return RunOutcome(
             action=self.options.action,
             run_id=self.options.run_id,
@@ -276,6 +302,30 @@ class _Run:
             stopped_early=self.stop_reason is not None,
             stop_reason=self.stop_reason,
             duration_seconds=time.monotonic() - started,
+            interrupted=self.interrupted,
+            notes=tuple(self.notes),
+        )
+
+    def _interrupt(self, pool: ThreadPoolExecutor) -> None:
+        """Ctrl-C, or SIGTERM turned into one, wherever the main thread was (even inside
+        `submit`): start nothing more, let the stacks in flight finish, record them, skip the
+        rest. A second Ctrl-C while they finish stops at once."""
+        self.interrupted = True
+        self.stop_reason = "interrupted: the stacks in flight finished, nothing else started"
+        pool.shutdown(wait=True, cancel_futures=True)
+        # The interruption may have landed inside `submit`, before the pool counted the thread
+        # it was starting: shutdown does not wait for that one, so join every thread by name.
+        for thread in threading.enumerate():
+            if thread.name.startswith(f"{self._thread_prefix}_"):
+                thread.join()
+        with self._completed_lock:
+            completed = dict(self.completed)
+        for stack in self.plan.stacks:
+            if stack.name in completed and stack.name not in self.results:
+                self._finish(completed[stack.name])
+        self._skip(
+            [stack for stack in self.plan.stacks if stack.name not in self.results],
+            "skipped: the run was interrupted",
         )
 
     def _run_phase(
@@ -288,13 +338,21 @@ class _Run:
             self._skip(phase, self._tolerance_reason())
             return
         blocker = next((r for r in self.results.values() if not r.ok), None)
-        if blocker is not None:
+        if blocker is not None and self.options.action != "preview":
             # Dict order is finishing order, so the blocker is the earliest stack that failed.
             self.stop_reason = self.stop_reason or (
                 f"{blocker.name} did not pass; later phases were not run"
             )
             self._skip(phase, f"skipped: {blocker.name} did not pass")
             return
+        if blocker is not None:
+            # A preview deploys nothing: the later stacks are still worth judging.
+            note = (
+                f"{blocker.name} did not pass; the later stacks were previewed anyway, as if "
+                "it had deployed as planned"
+            )
+            if note not in self.notes:
+                self.notes.append(note)
 
         pending: deque[PlannedStack] = deque()
         for stack in phase:
@@ -316,7 +374,7 @@ class _Run:
             finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
             for future in sorted(finished, key=lambda f: in_flight[f].name):
                 in_flight.pop(future)
-                self._finish(future.result())  # a kill re-raises here; `with pool` drains
+                self._finish(future.result())
 
         if pending:
             self._skip(pending, self._tolerance_reason())
@@ -352,13 +410,30 @@ class _Run:
                 f"{attempts} attempts)",
             )
         except Exception as exc:
-            log.warning("stack %s: runner raised", stack.name, exc_info=True)
-            result = StackResult.for_stack(stack, "error", error=_describe(exc))
+            result = StackResult.for_stack(
+                stack, "error", error=_describe(exc) + self._keep_trace(stack, exc)
+            )
         result = dataclasses.replace(
             result, attempts=attempts, duration_seconds=time.monotonic() - started
         )
         self.ledger.record(options.run_id, options.action, stack, result)
+        with self._completed_lock:
+            self.completed[stack.name] = result
         return result
+
+    def _keep_trace(self, stack: PlannedStack, exc: BaseException) -> str:
+        """The traceback of an unexpected runner exception goes to the stack's own file (one
+        line in the table and the report, not a traceback per stack on stderr)."""
+        if self.options.log_dir is None:
+            log.warning("stack %s: runner raised", stack.name, exc_info=exc)
+            return ""
+        path = self.options.log_dir / f"{stack.name}.{self.options.action}.trace.log"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("".join(traceback.format_exception(exc)))
+        except OSError:
+            return ""
+        return f" (trace: {path})"
 
     def _resume(self, stack: PlannedStack, recorded: dict[str, Any]) -> None:
         result = dataclasses.replace(result_from_json(recorded), attempts=0)

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import threading
+import time
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -100,13 +103,37 @@ def first_problem(result: StackResult, width: int = MESSAGE_WIDTH) -> str:
         violation = result.mandatory_violations[0]
         message = f"{violation.policy}: {violation.message}"
     elif result.error:
-        message = result.error
+        message = headline(result.error)
     elif result.violations:
         violation = result.violations[0]
         message = f"{violation.policy} ({violation.level}): {violation.message}"
     else:
         message = ""
     return truncate(" ".join(message.split()), width)
+
+
+_LABEL = re.compile(r"^\s*(?:code:\s*-?\d+|stdout:|stderr:)\s*", re.IGNORECASE)
+_OPERATION = re.compile(r"operation error ([^,]+)")
+_API_ERROR = re.compile(r"api error (.+)")
+_ERROR_WORD = re.compile(r"\berror\b", re.IGNORECASE)
+
+
+def headline(error: str) -> str:
+    """The line of an error that says what went wrong, not the CLI's `code: 255 stdout:
+    stderr:` framing: the first line that names an error, and for an AWS refusal the
+    operation and its `api error Code: message` (the report keeps the whole text)."""
+    lines = []
+    for line in error.splitlines():
+        while _LABEL.match(line):
+            line = _LABEL.sub("", line, count=1)
+        if line.strip():
+            lines.append(line.strip())
+    chosen = next((line for line in lines if _ERROR_WORD.search(line)), " ".join(lines))
+    api = _API_ERROR.search(chosen)
+    if api:
+        operation = _OPERATION.search(chosen)
+        return f"{operation.group(1)}: {api.group(1)}" if operation else api.group(1)
+    return chosen
 
 
 def truncate(text: str, width: int) -> str:
@@ -122,44 +149,77 @@ def report_json(outcome: RunOutcome, *, action: Action, plan: Plan) -> dict[str,
         "stacks": [result.to_json() for result in outcome.results],
         "excluded": [exclusion.to_json() for exclusion in plan.excluded],
         "summary": summary,
+        "interrupted": outcome.interrupted,
+        "notes": list(outcome.notes),
     }
 
 
 def write_json_report(
-    outcome: RunOutcome, path: str | os.PathLike[str], *, action: Action, plan: Plan
+    outcome: RunOutcome,
+    path: str | os.PathLike[str],
+    *,
+    action: Action,
+    plan: Plan,
+    make_parents: bool = True,
 ) -> None:
-    """Write the report atomically: a reader sees the old file or the whole new one."""
+    """Write the report atomically: a reader sees the old file or the whole new one.
+    `make_parents=False` for a path the user gave: its directory was checked before the run."""
     target = Path(path)
     text = json.dumps(report_json(outcome, action=action, plan=plan), indent=2) + "\n"
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if make_parents:
+        target.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(target, text)
 
 
 class RichProgress:
-    """A progress bar for `run_plan(..., progress=bar)`: total = stacks, one step per finish.
+    """Progress for `run_plan(..., progress=bar)`: total = stacks, one step per finish.
+
+    On a terminal, a bar. Without one (CI, nohup) a bar would print nothing until the end, so it
+    prints one line per finished stack and, while nothing finishes, a heartbeat every
+    `heartbeat` seconds.
 
     with RichProgress(len(plan.stacks), console=console) as bar:
         outcome = run_plan(plan, runner, options, ledger=ledger, progress=bar)
     """
 
     def __init__(
-        self, total: int, *, console: Console | None = None, label: str = "stacks"
+        self,
+        total: int,
+        *,
+        console: Console | None = None,
+        label: str = "stacks",
+        heartbeat: float = 30.0,
     ) -> None:
         self.total = total
         self.label = label
+        self.console = console or Console(stderr=True)
+        self.lines = not self.console.is_terminal
+        self.heartbeat = heartbeat
         self._progress = Progress(
             TextColumn("{task.description}", markup=False),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
-            console=console,
+            console=self.console,
             transient=False,
         )
         self._task: TaskID | None = None
+        self._tally = Tally(total)
+        self._started = time.monotonic()
+        self._last_line = self._started
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._beat: threading.Thread | None = None
 
     def __enter__(self) -> RichProgress:
-        self._progress.start()
-        self._task = self._progress.add_task(self._describe(Tally(self.total)), total=self.total)
+        self._started = self._last_line = time.monotonic()
+        if self.lines:
+            self._say(f"{self.label}: {self.total} stacks")
+            self._beat = threading.Thread(target=self._heartbeat, name="heartbeat", daemon=True)
+            self._beat.start()
+        else:
+            self._progress.start()
+        self._task = self._progress.add_task(self._describe(self._tally), total=self.total)
         return self
 
     def __exit__(
@@ -168,12 +228,42 @@ class RichProgress:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self._progress.stop()
+        self._stop.set()
+        if self._beat is not None:
+            self._beat.join()
+        if not self.lines:
+            self._progress.stop()
 
     def __call__(self, result: StackResult, tally: Tally) -> None:
         if self._task is None:
             raise RuntimeError("RichProgress is used outside its `with` block")
+        self._tally = tally
         self._progress.update(self._task, completed=tally.done, description=self._describe(tally))
+        if self.lines:
+            width = len(str(self.total))
+            self._say(
+                f"[{tally.done:>{width}}/{self.total}] {result.status:<7} {result.name} "
+                f"({result.duration_seconds:.1f}s)"
+            )
+
+    def _heartbeat(self) -> None:
+        while not self._stop.wait(min(self.heartbeat, 1.0)):
+            if time.monotonic() - self._last_line >= self.heartbeat:
+                tally = self._tally
+                self._say(f"... {tally.done}/{self.total} finished; {self._describe(tally)}")
+
+    def _say(self, line: str) -> None:
+        with self._lock:
+            elapsed = time.monotonic() - self._started
+            self.console.print(
+                f"{_clock(elapsed)} {line}", markup=False, highlight=False, soft_wrap=True
+            )
+            self._last_line = time.monotonic()
 
     def _describe(self, tally: Tally) -> str:
         return f"{self.label}: {tally.describe()}"
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes:02d}:{secs:02d}"

@@ -11,6 +11,7 @@ import re
 import select
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -30,6 +31,43 @@ _CATCH_UP = 1.0
 # How long `stop` waits for the readers to see the end of the streams (a process that left the
 # group may hold them open; the readers are daemons and do not keep us alive).
 _DRAIN = 5.0
+
+
+# Linux only: run the helper through this shim, which asks the kernel to SIGKILL it when we
+# die, even by SIGKILL (its own process group keeps it from a terminal's Ctrl-C, so nothing else
+# would reach it), then execs it. A shim, not preexec_fn: Python code between fork and exec can
+# crash next to gRPC's threads. prctl(2): PR_SET_PDEATHSIG = 1; the signal follows the *thread*
+# that started the child, so start helpers from a thread that outlives them (the main thread).
+_DIE_WITH_PARENT = """\
+import ctypes, os, signal, sys
+ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
+if os.getppid() != int(sys.argv[1]):
+    os._exit(1)
+os.execvp(sys.argv[2], sys.argv[2:])
+"""
+
+
+def die_with_parent(argv: Sequence[str]) -> list[str]:
+    """`argv`, run so that it dies with this process (Linux), or as it is elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return list(argv)
+    return [sys.executable, "-I", "-S", "-c", _DIE_WITH_PARENT, str(os.getpid()), *argv]
+
+
+def exit_with_parent(parent: int, poll: float = 0.5) -> None:
+    """For a worker process we started (multiprocessing's): exit as soon as its parent, pid
+    `parent` (passed in: by the time the worker runs this it may have died already), is gone,
+    whatever killed it. A daemon thread watches the parent pid: unlike PDEATHSIG it does not
+    depend on which of the parent's threads started the worker."""
+    if os.getppid() != parent:
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 class Readiness(Protocol[T_co]):
@@ -179,7 +217,7 @@ class HelperProcess(Generic[T]):
             raise RuntimeError(f"{self.name} was started already; make a new HelperProcess")
         self._started = True
         process = subprocess.Popen(
-            self.argv,
+            die_with_parent(self.argv),
             cwd=self.cwd,
             env=self.env,
             stdin=subprocess.DEVNULL,

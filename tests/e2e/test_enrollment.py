@@ -32,7 +32,7 @@ def enrollment(tmp_path_factory, engine_env, emulated_org):
     return {"state": state, "env": env, "args": args, "ledger": state / "ledger.jsonl"}
 
 
-def command(enrollment: dict, action: str, *extra: str) -> list[str]:
+def command(enrollment: dict, action: str, *extra: str, concurrency: int = 4) -> list[str]:
     packs = ["--policy-pack", "policy"] if action != "destroy" else []
     return [
         sys.executable,
@@ -42,7 +42,8 @@ def command(enrollment: dict, action: str, *extra: str) -> list[str]:
         *enrollment["args"],
         *packs,
         "--concurrency",
-        "4",
+        str(concurrency),
+        "--yes",  # no terminal here: up and destroy would ask
         *extra,
     ]
 
@@ -72,16 +73,25 @@ def ledger_passes(path: Path) -> list[dict]:
 
 
 def report_of(run: subprocess.CompletedProcess[str]) -> dict:
-    line = next(line for line in reversed(run.stdout.splitlines()) if line.startswith("report: "))
+    return report_of_text(run.stdout)
+
+
+def report_of_text(output: str) -> dict:
+    line = next(line for line in reversed(output.splitlines()) if line.startswith("report: "))
     return json.loads(Path(line.removeprefix("report: ").strip()).read_text())
 
 
 def test_a_killed_enrollment_resumes_without_redoing_finished_stacks(enrollment, demo_plan):
     total = len(demo_plan.stacks)
     log = enrollment["state"] / "killed-run.log"
+    started_logs = enrollment["state"] / "logs"
+
+    def started() -> int:  # the runner opens a stack's log when the stack starts
+        return len(list(started_logs.glob("*.up.log"))) if started_logs.exists() else 0
+
     with log.open("w") as output:
         process = subprocess.Popen(
-            command(enrollment, "up"),
+            command(enrollment, "up", concurrency=2),
             cwd=REPO,
             env=enrollment["env"],
             stdout=output,
@@ -89,17 +99,27 @@ def test_a_killed_enrollment_resumes_without_redoing_finished_stacks(enrollment,
             text=True,
             start_new_session=True,
         )
+        # Interrupt once two stacks passed and at least two have not started, whatever the
+        # machine's speed: concurrency 2 keeps the rest waiting, so the interruption must
+        # leave stacks that never ran.
         deadline = time.monotonic() + 900
-        while len(ledger_passes(enrollment["ledger"])) < 4:
+        while not (len(ledger_passes(enrollment["ledger"])) >= 2 and total - started() >= 2):
             assert process.poll() is None, (
-                f"the run ended before the kill:\n{log.read_text()[-5000:]}"
+                f"the run ended before the interruption:\n{log.read_text()[-5000:]}"
             )
             assert time.monotonic() < deadline, "no progress"
-            time.sleep(1)
+            time.sleep(0.2)
         os.killpg(process.pid, signal.SIGINT)  # Ctrl-C: what stops a run in practice
-        process.wait(timeout=600)
+        assert process.wait(timeout=600) == 130, log.read_text()[-5000:]
+    output_text = " ".join(log.read_text().split())
+    assert "interrupted: the stacks in flight finished and were recorded" in output_text
+    assert "To carry on: org-logging up " in output_text and "--resume" in output_text
+    interrupted = report_of_text(log.read_text())
+    assert interrupted["interrupted"] is True
+    assert any(s.get("error") == "skipped: the run was interrupted" for s in interrupted["stacks"])
     finished_before = {r["stack"] for r in ledger_passes(enrollment["ledger"])}
-    assert 4 <= len(finished_before) < total
+    assert {s["name"] for s in interrupted["stacks"] if s["status"] == "passed"} == finished_before
+    assert 2 <= len(finished_before) <= total - 2
 
     report = run_stacks(enrollment, "up", "--resume")
     assert set(report["summary"]["resumedStacks"]) == finished_before
