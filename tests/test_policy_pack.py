@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import pytest
 from conftest import render_config, stack_config
@@ -38,7 +39,9 @@ REQUIRED = {
     "rds-terse-logging": "resource",
     "scp-presence": "stack",
 }
-ACTIONABLE = (
+# A message is actionable when it tells what to do: one of these verbs, as a whole word ("use",
+# not "uses"; "set", not "settings").
+ACTIONABLE_VERBS = (
     "set",
     "use",
     "add",
@@ -55,6 +58,25 @@ ACTIONABLE = (
     "replicate",
     "attach",
 )
+ACTIONABLE = re.compile(
+    r"\b(?:" + "|".join(re.escape(verb) for verb in ACTIONABLE_VERBS) + r")\b", re.IGNORECASE
+)
+
+
+@pytest.mark.parametrize(
+    ("message", "actionable"),
+    [
+        ("Set `bucket` explicitly.", True),
+        ("Log group 'app' has no explicit name; name it /aws/<service>/...", True),
+        ("An account may only replicate AWSLogs/<accountId>/.", True),
+        ("Instance 'orders' uses the default parameter group.", False),  # "uses" is no "use"
+        ("Its settings are wrong.", False),  # "settings" is no "set"
+        ("Its addresses are wrong.", False),  # "addresses" is no "add"
+        ("It was created by hand.", False),  # "created" is no "create"
+    ],
+)
+def test_actionable_means_a_whole_verb_not_a_substring(message, actionable):
+    assert bool(ACTIONABLE.search(message)) is actionable
 
 
 @pytest.fixture(scope="module")
@@ -110,8 +132,7 @@ def test_team_stacks_are_judged_correctly(pack, case):
     found = judge(pack, team_stack(case, program))
     assert mandatory(found) == expected, [d.detail for d, _ in found]
     for diagnostic, _ in found:
-        detail = diagnostic.detail.lower()
-        assert any(word in detail for word in ACTIONABLE), diagnostic.detail
+        assert ACTIONABLE.search(diagnostic.detail), diagnostic.detail
 
 
 def test_a_resource_violation_names_the_resource_and_the_fix(pack):

@@ -4,19 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from guardrails.values import is_false, is_true, is_unknown, never_crash, unproxied
+from guardrails.values import (
+    config_of,
+    declare_config,
+    is_false,
+    is_true,
+    is_unknown,
+    never_crash,
+    unproxied,
+)
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy
 
 TRAIL = "aws:cloudtrail/trail:Trail"
+ORG_TRAIL = "org-trail-hardened"
 
 
-@never_crash("org-trail-hardened")
+@never_crash(ORG_TRAIL)
 def validate_org_trail(args: Any, report_violation: Any) -> None:
     if args.resource_type != TRAIL:
         return
     props = unproxied(args.props)
     if not is_true(props.get("isOrganizationTrail")):
         return
+    config_of(args, ORG_TRAIL)  # it has no properties: any given is a mistake
     name = args.name
 
     def require(key: str, fix: str, *, default_ok: bool = False) -> None:
@@ -51,11 +61,12 @@ def validate_org_trail(args: Any, report_violation: Any) -> None:
 
 
 org_trail_hardened = ResourceValidationPolicy(
-    name="org-trail-hardened",
+    name=ORG_TRAIL,
     description=(
         "The organization trail is multi-region, records global service events, validates "
         "log files, is encrypted with KMS and is logging."
     ),
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=validate_org_trail,
+    config_schema=declare_config(ORG_TRAIL),
 )

@@ -13,6 +13,8 @@ from typing import Any
 
 import conventions
 from guardrails.values import (
+    config_of,
+    declare_config,
     first,
     get,
     is_false,
@@ -22,7 +24,7 @@ from guardrails.values import (
     never_crash,
     unproxied,
 )
-from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ResourceValidationPolicy
+from pulumi_policy import EnforcementLevel, ResourceValidationPolicy
 
 FLOW_LOG = "aws:ec2/flowLog:FlowLog"
 LOAD_BALANCERS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
@@ -32,6 +34,15 @@ API_STAGES = ("aws:apigateway/stage:Stage", "aws:apigatewayv2/stage:Stage")
 RESOLVER_LOGGING = "aws:route53/resolverQueryLogConfig:ResolverQueryLogConfig"
 S3_ARN = re.compile(r"^arn:[a-z-]+:s3:::(?P<bucket>[^/]+)(?P<path>/.*)?$")
 LOG_GROUP_ARN = re.compile(r"^arn:[a-z-]+:logs:[^:]*:[^:]*:log-group:(?P<name>[^:]+)(?::\*)?$")
+DELIVERY = "log-delivery-prefix"
+DELIVERING_TYPES = (
+    FLOW_LOG,
+    *LOAD_BALANCERS,
+    CLASSIC_LOAD_BALANCER,
+    DISTRIBUTION,
+    *API_STAGES,
+    RESOLVER_LOGGING,
+)
 
 
 def log_bucket_pattern(prefix: str | None) -> re.Pattern[str]:
@@ -40,10 +51,10 @@ def log_bucket_pattern(prefix: str | None) -> re.Pattern[str]:
 
 
 class Checker:
-    def __init__(self, args: Any, report_violation: Any) -> None:
+    def __init__(self, args: Any, report_violation: Any, config: Mapping[str, Any]) -> None:
         self.args = args
         self.report = report_violation
-        self.prefix = name_prefix(args)
+        self.prefix = name_prefix(config)
         self.log_buckets = log_bucket_pattern(self.prefix)
         self.example = f"{self.prefix or '<namePrefix>'}-logs-<accountId>-<region>"
 
@@ -92,11 +103,13 @@ class Checker:
             )
 
 
-@never_crash("log-delivery-prefix")
+@never_crash(DELIVERY)
 def validate_delivery(args: Any, report_violation: Any) -> None:
     kind = args.resource_type
+    if kind not in DELIVERING_TYPES:
+        return
     props = unproxied(args.props)
-    check = Checker(args, report_violation)
+    check = Checker(args, report_violation, config_of(args, DELIVERY))
     if kind == FLOW_LOG:
         destination_type = props.get("logDestinationType")
         if destination_type == "s3":
@@ -148,7 +161,7 @@ def validate_delivery(args: Any, report_violation: Any) -> None:
 
 
 log_delivery_prefix = ResourceValidationPolicy(
-    name="log-delivery-prefix",
+    name=DELIVERY,
     description=(
         "Flow logs, load balancers, CloudFront and Route 53 resolver query logs deliver to the "
         "account's log bucket under AWSLogs/<account>/; API Gateway stages log to "
@@ -156,9 +169,14 @@ log_delivery_prefix = ResourceValidationPolicy(
     ),
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=validate_delivery,
-    config_schema=PolicyConfigSchema(
-        properties={
-            "namePrefix": {"type": "string", "description": "The organization's namePrefix."}
-        }
+    config_schema=declare_config(
+        DELIVERY,
+        {
+            "namePrefix": {
+                "type": "string",
+                "description": "The organization's namePrefix (default: the stack's "
+                "org-logging:namePrefix).",
+            }
+        },
     ),
 )

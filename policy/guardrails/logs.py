@@ -8,18 +8,21 @@ from typing import Any
 from guardrails.values import (
     as_list,
     config_of,
+    declare_config,
     is_unknown,
     never_crash,
     parse_document,
     statements,
     unproxied,
 )
-from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ResourceValidationPolicy
+from pulumi_policy import EnforcementLevel, ResourceValidationPolicy
 
 DESTINATION_POLICY = "aws:cloudwatch/logDestinationPolicy:LogDestinationPolicy"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 SUBSCRIPTION_ACTIONS = {"logs:putsubscriptionfilter", "logs:putaccountpolicy"}
 ORG_KEYS = {"aws:principalorgid", "aws:principalorgpaths"}
+DESTINATION = "log-destination-org-scoped"
+GROUP_NAMING = "log-group-naming"
 
 
 def everyone(principal: Any) -> bool:
@@ -38,10 +41,11 @@ def org_scoped(condition: Any) -> bool:
     )
 
 
-@never_crash("log-destination-org-scoped")
+@never_crash(DESTINATION)
 def validate_destination_policy(args: Any, report_violation: Any) -> None:
     if args.resource_type != DESTINATION_POLICY:
         return
+    config_of(args, DESTINATION)  # it has no properties: any given is a mistake
     raw = unproxied(args.props).get("accessPolicy")
     if is_unknown(raw):
         return
@@ -72,25 +76,27 @@ def validate_destination_policy(args: Any, report_violation: Any) -> None:
 
 
 log_destination_org_scoped = ResourceValidationPolicy(
-    name="log-destination-org-scoped",
+    name=DESTINATION,
     description=(
         "A CloudWatch Logs destination accepts subscriptions only from the organization "
         "(aws:PrincipalOrgID), and grants nothing else."
     ),
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=validate_destination_policy,
+    config_schema=declare_config(DESTINATION),
 )
 
 
-@never_crash("log-group-naming")
+@never_crash(GROUP_NAMING)
 def validate_log_group_name(args: Any, report_violation: Any) -> None:
     if args.resource_type != LOG_GROUP:
         return
+    config = config_of(args, GROUP_NAMING)
     props = unproxied(args.props)
     name = props.get("name")
     if is_unknown(name):
         return
-    allowed = [p for p in as_list(config_of(args).get("allowedPrefixes")) if isinstance(p, str)]
+    allowed = [p for p in as_list(config.get("allowedPrefixes")) if isinstance(p, str)]
     allowed = allowed or ["/aws/"]
     if not isinstance(name, str) or not name:
         report_violation(
@@ -107,20 +113,21 @@ def validate_log_group_name(args: Any, report_violation: Any) -> None:
 
 
 log_group_naming = ResourceValidationPolicy(
-    name="log-group-naming",
+    name=GROUP_NAMING,
     description=(
         "Log groups are named /aws/<service>/..., so the archive can tell which service wrote "
         "each log."
     ),
     enforcement_level=EnforcementLevel.ADVISORY,
     validate=validate_log_group_name,
-    config_schema=PolicyConfigSchema(
-        properties={
+    config_schema=declare_config(
+        GROUP_NAMING,
+        {
             "allowedPrefixes": {
                 "type": "array",
                 "items": {"type": "string"},
-                "description": "Accepted log group name prefixes (default: /aws/).",
+                "description": "Accepted log group name prefixes, plain text (default: /aws/).",
             }
-        }
+        },
     ),
 )

@@ -13,6 +13,7 @@ from guardrails.values import (
     as_list,
     config_of,
     contains_unknown,
+    declare_config,
     is_true,
     is_unknown,
     never_crash,
@@ -20,18 +21,16 @@ from guardrails.values import (
     statements,
     unproxied,
 )
-from pulumi_policy import (
-    EnforcementLevel,
-    PolicyConfigSchema,
-    ResourceValidationPolicy,
-    StackValidationPolicy,
-)
+from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
 
 SCP = "aws:organizations/policy:Policy"
 ATTACHMENT = "aws:organizations/policyAttachment:PolicyAttachment"
 TRAIL = "aws:cloudtrail/trail:Trail"
 SCP_MAX_CHARS = conventions.SCP_MAX_CHARS
 SCP_MAX_PER_TARGET = conventions.SCP_MAX_PER_TARGET
+PRESENCE = "scp-presence"
+SIZE = "scp-size-limit"
+COUNT = "scp-count-limit"
 
 DENY_LEAVE_ACTIONS = ("organizations:LeaveOrganization",)
 # The core of "protect logging": stopping the trail, redirecting or deleting S3-delivered logs,
@@ -147,12 +146,12 @@ def manages_organization(resources: list[Any]) -> bool:
     return False
 
 
-@never_crash("scp-presence")
+@never_crash(PRESENCE)
 def validate_scp_presence(args: Any, report_violation: Any) -> None:
     resources = list(args.resources)
     if not manages_organization(resources):
         return
-    config = config_of(args)
+    config = config_of(args, PRESENCE)
     targets = [t for t in as_list(config.get("targets")) if isinstance(t, str)]
     protect_actions = (
         tuple(a for a in as_list(config.get("protectedActions")) if isinstance(a, str))
@@ -219,15 +218,16 @@ def validate_scp_presence(args: Any, report_violation: Any) -> None:
 
 
 scp_presence = StackValidationPolicy(
-    name="scp-presence",
+    name=PRESENCE,
     description=(
         "A stack that manages the organization contains the deny-leave SCP and the "
         "protect-logging SCP, both attached to the root or every configured target."
     ),
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=validate_scp_presence,
-    config_schema=PolicyConfigSchema(
-        properties={
+    config_schema=declare_config(
+        PRESENCE,
+        {
             "targets": {
                 "type": "array",
                 "items": {"type": "string"},
@@ -239,7 +239,7 @@ scp_presence = StackValidationPolicy(
                 "description": "Actions the protect-logging SCP must deny (default: trail, "
                 "log-bucket and subscription tampering).",
             },
-        }
+        },
     ),
 )
 
@@ -247,13 +247,14 @@ scp_presence = StackValidationPolicy(
 # ---- size and count limits -------------------------------------------------------------------
 
 
-@never_crash("scp-size-limit")
+@never_crash(SIZE)
 def validate_scp_size(args: Any, report_violation: Any) -> None:
     if args.resource_type != SCP:
         return
     props = unproxied(args.props)
     if not is_scp(props):
         return
+    config_of(args, SIZE)  # it has no properties: any given is a mistake
     content = props.get("content")
     if content is None or contains_unknown(content):
         return  # its size is not known until the unknown parts are
@@ -274,7 +275,7 @@ def validate_scp_size(args: Any, report_violation: Any) -> None:
         )
 
 
-@never_crash("scp-size-limit")
+@never_crash(COUNT)
 def validate_scp_count(args: Any, report_violation: Any) -> None:
     per_target: dict[str, int] = {}
     for resource in args.resources:
@@ -282,34 +283,40 @@ def validate_scp_count(args: Any, report_violation: Any) -> None:
             target = unproxied(resource.props).get("targetId")
             if isinstance(target, str):
                 per_target[target] = per_target.get(target, 0) + 1
+    if not per_target:
+        return
     # FullAWSAccess is attached everywhere by default and counts towards the quota.
-    budget = SCP_MAX_PER_TARGET - (0 if config_of(args).get("fullAwsAccessDetached") else 1)
+    full_access = not config_of(args, COUNT).get("fullAwsAccessDetached")
     for target, count in sorted(per_target.items()):
-        if count > budget:
+        total = count + (1 if full_access else 0)
+        if total > SCP_MAX_PER_TARGET:
+            counted = f" (with FullAWSAccess, {total})" if full_access else ""
             report_violation(
-                f"{count} SCPs are attached to {target} in this stack; with FullAWSAccess AWS "
-                f"allows {SCP_MAX_PER_TARGET} per target. Merge SCPs, or attach some to OUs."
+                f"{count} SCPs are attached to {target} in this stack{counted}; AWS allows "
+                f"{SCP_MAX_PER_TARGET} per target. Merge SCPs, or attach some to OUs."
             )
 
 
 SIZE_DESCRIPTION = "Every SCP fits AWS's 5,120-character limit and no target gets more than 5 SCPs."
 scp_size_limit = ResourceValidationPolicy(
-    name="scp-size-limit",
+    name=SIZE,
     description=SIZE_DESCRIPTION,
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=validate_scp_size,
+    config_schema=declare_config(SIZE),
 )
 scp_count_limit = StackValidationPolicy(
-    name="scp-count-limit",
+    name=COUNT,
     description=SIZE_DESCRIPTION,
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=validate_scp_count,
-    config_schema=PolicyConfigSchema(
-        properties={
+    config_schema=declare_config(
+        COUNT,
+        {
             "fullAwsAccessDetached": {
                 "type": "boolean",
                 "description": "Set when FullAWSAccess is not attached, freeing one slot.",
             }
-        }
+        },
     ),
 )

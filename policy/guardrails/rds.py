@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from guardrails.values import as_list, is_unknown, never_crash, unproxied
+from guardrails.values import as_list, config_of, declare_config, is_unknown, never_crash, unproxied
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
 
 PARAMETER_GROUPS = (
@@ -24,6 +24,8 @@ REQUIRED_PARAMETERS = {
 }
 GROUP_PROPERTY = {INSTANCE: "parameterGroupName", CLUSTER: "dbClusterParameterGroupName"}
 GROUP_TYPE = {INSTANCE: PARAMETER_GROUPS[0], CLUSTER: PARAMETER_GROUPS[1]}
+TERSE = "rds-terse-logging"
+TERSE_GROUPS = "rds-terse-logging-groups"
 
 
 def is_postgres_family(family: Any) -> bool:
@@ -52,9 +54,12 @@ def terse_fix(problems: list[str]) -> str:
     return "set " + ", ".join(problems) + " in its parameters"
 
 
-@never_crash("rds-terse-logging")
+@never_crash(TERSE)
 def validate_rds(args: Any, report_violation: Any) -> None:
     kind = args.resource_type
+    if kind not in PARAMETER_GROUPS and kind not in GROUP_PROPERTY:
+        return
+    config_of(args, TERSE)  # it has no properties: any given is a mistake
     props = unproxied(args.props)
     if kind in PARAMETER_GROUPS:
         if not is_postgres_family(props.get("family")):
@@ -64,8 +69,6 @@ def validate_rds(args: Any, report_violation: Any) -> None:
             report_violation(
                 f"PostgreSQL parameter group {args.name!r} must {terse_fix(problems)}."
             )
-        return
-    if kind not in GROUP_PROPERTY:
         return
     engine = props.get("engine")
     if is_unknown(engine) or not (isinstance(engine, str) and engine.lower() in POSTGRES_ENGINES):
@@ -84,19 +87,23 @@ def validate_rds(args: Any, report_violation: Any) -> None:
 
 
 rds_terse_logging = ResourceValidationPolicy(
-    name="rds-terse-logging",
+    name=TERSE,
     description=(
         "PostgreSQL and Aurora PostgreSQL parameter groups set log_error_verbosity=terse and "
         "log no bind parameters; PostgreSQL instances and clusters use no default group."
     ),
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=validate_rds,
+    config_schema=declare_config(TERSE),
 )
 
 
-@never_crash("rds-terse-logging-groups")
+@never_crash(TERSE_GROUPS)
 def validate_rds_stack(args: Any, report_violation: Any) -> None:
     resources = list(args.resources)
+    if not any(r.resource_type in GROUP_PROPERTY for r in resources):
+        return
+    config_of(args, TERSE_GROUPS)  # it has no properties: any given is a mistake
     groups = {
         name: r
         for r in resources
@@ -141,11 +148,12 @@ def validate_rds_stack(args: Any, report_violation: Any) -> None:
 
 
 rds_terse_logging_groups = StackValidationPolicy(
-    name="rds-terse-logging-groups",
+    name=TERSE_GROUPS,
     description=(
         "Each PostgreSQL instance or cluster uses a parameter group of this stack that logs "
         "tersely (linked by dependency or by name)."
     ),
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=validate_rds_stack,
+    config_schema=declare_config(TERSE_GROUPS),
 )

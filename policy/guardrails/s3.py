@@ -8,8 +8,10 @@ from typing import Any
 
 import conventions
 from guardrails.values import (
+    any_matches,
     as_list,
     config_of,
+    declare_config,
     first,
     get,
     is_true,
@@ -22,12 +24,7 @@ from guardrails.values import (
     statements,
     unproxied,
 )
-from pulumi_policy import (
-    EnforcementLevel,
-    PolicyConfigSchema,
-    ResourceValidationPolicy,
-    StackValidationPolicy,
-)
+from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
 
 BUCKET_TYPES = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 REPLICATION_CONFIG = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
@@ -35,6 +32,16 @@ REPLICATION_CONFIG = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
 # one (and be protected by the SCP's name patterns).
 LOG_PURPOSES = ("logs", "org-logs", "org-logs-access")
 NAMING_HELP = "{namePrefix}-{purpose}-{accountId}-{region}"
+NAMING = "s3-bucket-naming"
+REPLICATION = "log-replication-preserves-history"
+CENTRAL_BUCKET = "central-bucket-hardened"
+NAME_PREFIX = {
+    "namePrefix": {
+        "type": "string",
+        "description": "The organization's namePrefix (default: the stack's "
+        "org-logging:namePrefix).",
+    }
+}
 
 
 def convention_pattern(prefix: str) -> re.Pattern[str]:
@@ -93,16 +100,16 @@ def bucket_name_violation(
     return None
 
 
-@never_crash("s3-bucket-naming")
+@never_crash(NAMING)
 def validate_bucket_naming(args: Any, report_violation: Any) -> None:
     if args.resource_type not in BUCKET_TYPES:
         return
+    config = config_of(args, NAMING)
     props = unproxied(args.props)
     name = props.get("bucket")
     if is_unknown(name):
         return  # computed from another resource: judged at `pulumi up`
-    config = config_of(args)
-    prefix = name_prefix(args)
+    prefix = name_prefix(config)
     example = f"{prefix or '<namePrefix>'}-<purpose>-<accountId>-<region>"
     if not name:
         how = "uses bucketPrefix" if props.get("bucketPrefix") else "has no explicit name"
@@ -131,27 +138,25 @@ def validate_bucket_naming(args: Any, report_violation: Any) -> None:
 
 
 s3_bucket_naming = ResourceValidationPolicy(
-    name="s3-bucket-naming",
+    name=NAMING,
     description=(
         "Every S3 bucket has an explicit name that is a valid S3 name and follows "
         f"{NAMING_HELP}; log buckets follow org-logging's names exactly."
     ),
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=validate_bucket_naming,
-    config_schema=PolicyConfigSchema(
-        properties={
-            "namePrefix": {
-                "type": "string",
-                "description": "The organization's namePrefix (default: the stack's "
-                "org-logging:namePrefix).",
-            },
+    config_schema=declare_config(
+        NAMING,
+        {
+            **NAME_PREFIX,
             "allowedPatterns": {
                 "type": "array",
                 "items": {"type": "string"},
-                "description": "Full-match regular expressions of bucket names exempt from the "
-                "convention (still checked against S3's rules).",
+                "description": "Full-match regular expressions (Python syntax) of bucket names "
+                "exempt from the convention (still checked against S3's rules).",
             },
-        }
+        },
+        regex_properties=["allowedPatterns"],
     ),
 )
 
@@ -208,13 +213,15 @@ def replication_rule_problems(
     return problems
 
 
-@never_crash("log-replication-preserves-history")
+@never_crash(REPLICATION)
 def validate_replication(args: Any, report_violation: Any) -> None:
+    if args.resource_type != REPLICATION_CONFIG and args.resource_type not in BUCKET_TYPES:
+        return
     props = unproxied(args.props)
-    prefix = name_prefix(args)
+    prefix = name_prefix(config_of(args, REPLICATION))
     if args.resource_type == REPLICATION_CONFIG:
         rules = props.get("rules")
-    elif args.resource_type in BUCKET_TYPES:
+    else:
         # The deprecated inline replicationConfiguration of a bucket.
         rules = get(first(props.get("replicationConfiguration")), "rules")
         for index, rule in enumerate(as_list(rules)):
@@ -224,8 +231,6 @@ def validate_replication(args: Any, report_violation: Any) -> None:
                     "deleteMarkerReplicationStatus to Disabled (better: use "
                     "aws.s3.BucketReplicationConfig)."
                 )
-        return
-    else:
         return
     if is_unknown(rules):
         return
@@ -242,7 +247,7 @@ def validate_replication(args: Any, report_violation: Any) -> None:
 
 
 log_replication_preserves_history = ResourceValidationPolicy(
-    name="log-replication-preserves-history",
+    name=REPLICATION,
     description=(
         "S3 replication never replicates deletions: V2 rules with delete-marker replication "
         "disabled; replication into the central bucket covers exactly AWSLogs/<account>/ and "
@@ -250,11 +255,7 @@ log_replication_preserves_history = ResourceValidationPolicy(
     ),
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=validate_replication,
-    config_schema=PolicyConfigSchema(
-        properties={
-            "namePrefix": {"type": "string", "description": "The organization's namePrefix."}
-        }
-    ),
+    config_schema=declare_config(REPLICATION, NAME_PREFIX),
 )
 
 
@@ -267,6 +268,15 @@ def attached_to(resource: Any, bucket: Any, bucket_name: str) -> bool:
     if props.get("bucket") == bucket_name:
         return True
     return any(dep.urn == bucket.urn for dep in resource.property_dependencies.get("bucket", []))
+
+
+def grants(statement: Mapping[str, Any], action: str) -> bool:
+    """Whether an Allow statement covers `action`: by a wildcard too, or by NotAction."""
+    if statement.get("Effect") != "Allow":
+        return False
+    if "NotAction" in statement:
+        return not any_matches(as_list(statement.get("NotAction")), action)
+    return any_matches(as_list(statement.get("Action")), action)
 
 
 def central_bucket_problems(bucket_name: str, parts: dict[str, list[dict[str, Any]]]) -> list[str]:
@@ -315,14 +325,7 @@ def central_bucket_problems(bucket_name: str, parts: dict[str, list[dict[str, An
                 problems.append(
                     "the bucket policy must deny requests without TLS (aws:SecureTransport false)"
                 )
-            granted = [
-                a
-                for s in statements(document)
-                if s.get("Effect") == "Allow"
-                for a in as_list(s.get("Action"))
-                if isinstance(a, str)
-            ]
-            if any(a.lower() in ("s3:replicatedelete", "s3:*", "*") for a in granted):
+            if any(grants(s, "s3:ReplicateDelete") for s in statements(document)):
                 problems.append("the bucket policy must not allow s3:ReplicateDelete (or s3:*)")
     if not parts.get("aws:s3/bucketLogging:BucketLogging"):
         problems.append(
@@ -331,9 +334,11 @@ def central_bucket_problems(bucket_name: str, parts: dict[str, list[dict[str, An
     return problems
 
 
-@never_crash("central-bucket-hardened")
+@never_crash(CENTRAL_BUCKET)
 def validate_central_bucket(args: Any, report_violation: Any) -> None:
-    prefix = name_prefix(args)
+    if not any(r.resource_type in BUCKET_TYPES for r in args.resources):
+        return
+    prefix = name_prefix(config_of(args, CENTRAL_BUCKET))
     who = re.escape(prefix) if prefix else "[a-z0-9-]+"
     pattern = re.compile(rf"^{who}-org-logs-[0-9]{{12}}-[a-z0-9-]+$")
     for bucket in args.resources:
@@ -359,7 +364,7 @@ def validate_central_bucket(args: Any, report_violation: Any) -> None:
 
 
 central_bucket_hardened = StackValidationPolicy(
-    name="central-bucket-hardened",
+    name=CENTRAL_BUCKET,
     description=(
         "The central log bucket is versioned, BucketOwnerEnforced, fully blocked from public "
         "access, SSE-KMS with a bucket key, TLS-only, never grants ReplicateDelete, and logs "
@@ -367,9 +372,5 @@ central_bucket_hardened = StackValidationPolicy(
     ),
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=validate_central_bucket,
-    config_schema=PolicyConfigSchema(
-        properties={
-            "namePrefix": {"type": "string", "description": "The organization's namePrefix."}
-        }
-    ),
+    config_schema=declare_config(CENTRAL_BUCKET, NAME_PREFIX),
 )
