@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test engine e2e format clean
+.PHONY: demo test engine e2e mutation format clean
 
 # The runtime lock (what `pulumi up` needs) and the dev lock (tests, emulator, lint), both with
 # hashes: pip refuses a package whose hash does not match.
@@ -32,13 +32,20 @@ test: $(STAMP)
 engine:
 	sh engine/build.sh
 
-## e2e: the real engine end to end (builds the engine first; minutes)
+## e2e: every test marked `engine` (tests/e2e and the rest): the real engine end to end
+## (builds the engine first; minutes)
 e2e: $(STAMP) engine
-	ORG_LOGGING_E2E=1 $(PY) -m pytest tests/e2e -q -x
+	ORG_LOGGING_E2E=1 $(PY) -m pytest -m engine -q -x
+
+## mutation: mutmut over the modules of [tool.mutmut] in pyproject.toml, then the score
+## (docs/testing.md#mutation-testing; minutes). mutants/ is its scratch copy of the project.
+mutation: $(STAMP)
+	$(VENV)/bin/mutmut run --max-children $(or $(MUTATION_JOBS),$(shell nproc 2>/dev/null || echo 2)) || true
+	$(PY) scripts/mutation_score.py
 
 format: $(STAMP)
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis mutants

@@ -1,28 +1,14 @@
 """LogArchive: each promise of the log-archive stack, asserted on the inputs the program registers:
-its storage (the central and access-log buckets, the bucket policy, the key) and the stack as a
-whole; test_log_archive_delivery.py has its delivery paths and alerts."""
+its storage (the central and access-log buckets, the key) and the stack as a whole;
+test_log_archive_policies.py has the bucket and key policies, test_log_archive_delivery.py the
+delivery paths and alerts."""
 
 from __future__ import annotations
 
-import json
-
-from conftest import (
-    ADMIN_ROLE,
-    LOG_ARCHIVE,
-    MANAGEMENT,
-    ORG_ID,
-    as_list,
-    policy_doc,
-    render_config,
-    stack_config,
-    statements,
-)
+from conftest import render_config, stack_config
 
 CENTRAL = "acme-org-logs-222222222222-us-east-1"
 ACCESS = "acme-org-logs-access-222222222222-us-east-1"
-TRAIL_ARN = "arn:aws:cloudtrail:us-east-1:111111111111:trail/acme-org-trail"
-ADMIN_ARN = f"arn:aws:iam::{LOG_ARCHIVE}:role/{ADMIN_ROLE}"
-S3 = "aws:s3/"
 
 
 def child(rendered, token: str, name: str):
@@ -83,16 +69,6 @@ def test_central_bucket_is_sse_kms_with_bucket_key_under_a_rotating_cmk(log_arch
         "arn:aws:kms:us-east-1:222222222222:key/"
     )
     assert key.inputs["enableKeyRotation"] is True
-
-
-def test_central_bucket_denies_requests_without_tls(log_archive):
-    policy = policy_doc(
-        child(log_archive, "aws:s3/bucketPolicy:BucketPolicy", "log-archive-central-policy")
-    )
-    deny = statements(policy)["DenyInsecureTransport"]
-    assert deny["Effect"] == "Deny" and deny["Action"] == "s3:*"
-    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-    assert set(deny["Resource"]) == {f"arn:aws:s3:::{CENTRAL}", f"arn:aws:s3:::{CENTRAL}/*"}
 
 
 def test_central_bucket_moves_to_colder_storage_and_expires_after_retention(log_archive):
@@ -162,122 +138,6 @@ def test_access_logging_goes_to_a_separate_sse_s3_bucket_that_is_never_locked():
     assert "objectLockEnabled" not in access.inputs
     locks = rendered.of_type("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")
     assert [lock.inputs["bucket"] for lock in locks] == [CENTRAL]
-    policy = statements(
-        policy_doc(
-            rendered.one("aws:s3/bucketPolicy:BucketPolicy", "log-archive-access-logs-policy")
-        )
-    )
-    delivery = policy["AllowServerAccessLogDelivery"]
-    assert delivery["Principal"] == {"Service": "logging.s3.amazonaws.com"}
-    assert delivery["Condition"]["ArnLike"] == {"aws:SourceArn": f"arn:aws:s3:::{CENTRAL}"}
-    assert delivery["Condition"]["StringEquals"] == {"aws:SourceAccount": LOG_ARCHIVE}
-
-
-# ---- central bucket policy ---------------------------------------------------------------
-
-
-def central_policy(rendered):
-    return statements(
-        policy_doc(rendered.one("aws:s3/bucketPolicy:BucketPolicy", "log-archive-central-policy"))
-    )
-
-
-def test_replication_is_allowed_only_from_the_org_into_the_principals_own_prefix(log_archive):
-    allow = central_policy(log_archive)["AllowOrgReplicationIntoOwnPrefix"]
-    assert allow["Effect"] == "Allow"
-    assert set(allow["Action"]) == {
-        "s3:ReplicateObject",
-        "s3:ReplicateTags",
-        "s3:ObjectOwnerOverrideToBucketOwner",
-    }
-    assert allow["Resource"] == f"arn:aws:s3:::{CENTRAL}/AWSLogs/${{aws:PrincipalAccount}}/*"
-    assert allow["Condition"]["StringEquals"] == {"aws:PrincipalOrgID": ORG_ID}
-    assert allow["Condition"]["ArnLike"] == {
-        "aws:PrincipalArn": "arn:aws:iam::*:role/acme-logging-replication-*"
-    }
-
-
-def test_no_one_may_replicate_deletes_into_the_archive(log_archive):
-    policy = central_policy(log_archive)
-    allowed = [a for s in policy.values() if s["Effect"] == "Allow" for a in as_list(s["Action"])]
-    assert "s3:ReplicateDelete" not in allowed
-    deny = policy["DenyReplicatedDeletes"]
-    assert (deny["Effect"], deny["Action"], deny["Principal"]) == (
-        "Deny",
-        "s3:ReplicateDelete",
-        {"AWS": "*"},
-    )
-
-
-def test_org_trail_writes_only_its_prefixes_with_the_trail_as_source(log_archive):
-    policy = central_policy(log_archive)
-    write = policy["AllowOrgTrailWrite"]
-    assert write["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
-    assert write["Action"] == "s3:PutObject"
-    assert set(write["Resource"]) == {
-        f"arn:aws:s3:::{CENTRAL}/AWSLogs/{ORG_ID}/*",
-        f"arn:aws:s3:::{CENTRAL}/AWSLogs/{MANAGEMENT}/*",
-    }
-    assert write["Condition"]["StringEquals"]["aws:SourceArn"] == TRAIL_ARN
-    acl = policy["AllowCloudTrailAclCheck"]
-    assert (acl["Action"], acl["Resource"]) == ("s3:GetBucketAcl", f"arn:aws:s3:::{CENTRAL}")
-    assert acl["Condition"] == {"StringEquals": {"aws:SourceArn": TRAIL_ARN}}
-
-
-def test_deletes_and_lifecycle_or_policy_changes_are_denied_to_all_but_the_admin_role(log_archive):
-    policy = central_policy(log_archive)
-    bucket_deny = policy["DenyBucketTamperingExceptAdmin"]
-    object_deny = policy["DenyObjectDeletionExceptAdmin"]
-    for deny in (bucket_deny, object_deny):
-        assert deny["Effect"] == "Deny" and deny["Principal"] == {"AWS": "*"}
-        assert deny["Condition"] == {"ArnNotLike": {"aws:PrincipalArn": ADMIN_ARN}}
-    assert {
-        "s3:PutLifecycleConfiguration",
-        "s3:PutBucketPolicy",
-        "s3:DeleteBucketPolicy",
-        "s3:DeleteBucket",
-    } <= set(bucket_deny["Action"])
-    assert {"s3:DeleteObject", "s3:DeleteObjectVersion"} <= set(object_deny["Action"])
-    assert object_deny["Resource"] == f"arn:aws:s3:::{CENTRAL}/*"
-
-
-# ---- KMS key policy ------------------------------------------------------------------------
-
-
-def key_policy(rendered):
-    return statements(policy_doc(rendered.one("aws:kms/key:Key")))
-
-
-def test_key_lets_cloudtrail_encrypt_only_for_the_management_accounts_trail(log_archive):
-    encrypt = key_policy(log_archive)["AllowOrgTrailEncrypt"]
-    assert encrypt["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
-    assert encrypt["Action"] == "kms:GenerateDataKey*"
-    assert encrypt["Condition"] == {
-        "StringLike": {
-            "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{MANAGEMENT}:trail/*"
-        },
-        "StringEquals": {"aws:SourceArn": TRAIL_ARN},
-    }
-
-
-def test_key_lets_the_firehose_role_encrypt_through_s3_only(log_archive):
-    firehose = key_policy(log_archive)["AllowFirehoseDelivery"]
-    assert firehose["Principal"] == {
-        "AWS": f"arn:aws:iam::{LOG_ARCHIVE}:role/acme-logging-firehose"
-    }
-    assert firehose["Condition"]["StringEquals"] == {"kms:ViaService": "s3.us-east-1.amazonaws.com"}
-
-
-def test_key_grants_nothing_to_replication_because_replicas_of_sse_s3_stay_sse_s3(log_archive):
-    policy = key_policy(log_archive)
-    assert "AllowOrgReplicaEncryption" not in policy
-    assert not any("replication" in json.dumps(s) for s in policy.values())
-
-
-def test_key_cannot_be_destroyed_or_repoliced_but_by_the_admin_role(log_archive):
-    deny = key_policy(log_archive)["DenyKeyDestructionExceptAdmin"]
-    assert {"kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:PutKeyPolicy"} <= set(deny["Action"])
-    assert deny["Condition"] == {"ArnNotLike": {"aws:PrincipalArn": ADMIN_ARN}}
 
 
 # ---- the stack as a whole ----------------------------------------------------------------

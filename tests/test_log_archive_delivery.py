@@ -13,7 +13,6 @@ from conftest import (
     policy_doc,
     render_config,
     stack_config,
-    statements,
 )
 
 from components.cwl_delivery import PARTITION_QUERY
@@ -146,9 +145,18 @@ def test_every_role_has_a_confused_deputy_condition(log_archive):
 
 def test_firehose_role_is_trusted_only_for_this_account(log_archive):
     role = log_archive.one("aws:iam/role:Role", "log-archive-firehose-role")
-    (trust,) = policy_doc(role, "assumeRolePolicy")["Statement"]
-    assert trust["Principal"] == {"Service": "firehose.amazonaws.com"}
-    assert trust["Condition"] == {"StringEquals": {"sts:ExternalId": LOG_ARCHIVE}}
+    assert policy_doc(role, "assumeRolePolicy") == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "TrustedService",
+                "Effect": "Allow",
+                "Principal": {"Service": "firehose.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"sts:ExternalId": LOG_ARCHIVE}},
+            }
+        ],
+    }
 
 
 def test_destination_role_is_assumable_by_logs_of_the_enrolled_regions_only(log_archive):
@@ -193,15 +201,46 @@ def test_role_policies_are_least_privilege(log_archive):
             ],
         }
     ]
-    firehose = statements(
-        policy_doc(
-            log_archive.one("aws:iam/rolePolicy:RolePolicy", "log-archive-firehose-delivery")
-        )
+
+
+def test_the_firehose_role_writes_its_prefixes_and_encrypts_only_through_s3(log_archive):
+    central = f"arn:aws:s3:::{CENTRAL}"
+    firehose = policy_doc(
+        log_archive.one("aws:iam/rolePolicy:RolePolicy", "log-archive-firehose-delivery")
     )
-    assert set(firehose["WriteCloudWatchLogsPrefixes"]["Resource"]) == {
-        f"arn:aws:s3:::{CENTRAL}/CloudWatchLogs/*",
-        f"arn:aws:s3:::{CENTRAL}/FirehoseErrors/*",
-    }
+    assert firehose["Statement"] == [
+        {
+            "Sid": "BucketLocation",
+            "Effect": "Allow",
+            "Action": ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
+            "Resource": central,
+        },
+        {
+            "Sid": "WriteCloudWatchLogsPrefixes",
+            "Effect": "Allow",
+            "Action": ["s3:AbortMultipartUpload", "s3:PutObject"],
+            "Resource": [f"{central}/CloudWatchLogs/*", f"{central}/FirehoseErrors/*"],
+        },
+        {
+            "Sid": "EncryptWithCentralKey",
+            "Effect": "Allow",
+            "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+            "Resource": log_archive.outputs["kmsKeyArn"],
+            "Condition": {
+                "StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"},
+                # With an S3 Bucket Key the encryption context is the bucket's ARN.
+                "StringLike": {"kms:EncryptionContext:aws:s3:arn": [central, f"{central}/*"]},
+            },
+        },
+        {
+            "Sid": "ReportDeliveryErrors",
+            "Effect": "Allow",
+            "Action": "logs:PutLogEvents",
+            "Resource": (
+                f"arn:aws:logs:us-east-1:{LOG_ARCHIVE}:log-group:/aws/kinesisfirehose/acme-org-logs:*"
+            ),
+        },
+    ]
 
 
 # ---- alerts --------------------------------------------------------------------------------
@@ -248,15 +287,24 @@ def test_a_rule_on_the_bus_sends_everything_forwarded_to_the_topic(log_archive):
     topic = log_archive.one("aws:sns/topic:Topic")
     assert target.inputs["arn"] == "arn:aws:sns:us-east-1:222222222222:acme-org-logging-alerts"
     assert topic.inputs["kmsMasterKeyId"].startswith("arn:aws:kms:")
-    (publish, _) = policy_doc(log_archive.one("aws:sns/topicPolicy:TopicPolicy"))["Statement"]
-    assert publish == {
-        "Sid": "AllowAlertRulePublish",
-        "Effect": "Allow",
-        "Principal": {"Service": "events.amazonaws.com"},
-        "Action": "sns:Publish",
-        "Resource": "arn:aws:sns:us-east-1:222222222222:acme-org-logging-alerts",
-        "Condition": {"ArnEquals": {"aws:SourceArn": [CENTRAL_RULE_ARN, ARCHIVE_RULE_ARN]}},
-    }
+    assert policy_doc(log_archive.one("aws:sns/topicPolicy:TopicPolicy"))["Statement"] == [
+        {
+            "Sid": "AllowAlertRulePublish",
+            "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "sns:Publish",
+            "Resource": "arn:aws:sns:us-east-1:222222222222:acme-org-logging-alerts",
+            "Condition": {"ArnEquals": {"aws:SourceArn": [CENTRAL_RULE_ARN, ARCHIVE_RULE_ARN]}},
+        },
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": "sns:Publish",
+            "Resource": "arn:aws:sns:us-east-1:222222222222:acme-org-logging-alerts",
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+    ]
 
 
 def test_email_subscriptions_are_optional(log_archive):

@@ -12,6 +12,7 @@ from conftest import (
     as_list,
     policy_doc,
     render_config,
+    shared,
     stack_config,
     statements,
 )
@@ -28,7 +29,7 @@ def source(region: str = REGION, **overrides):
     return render_config(stack_config("source", aws_region=region, **overrides), f"source-{region}")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared("module"))
 def member():
     return source()
 

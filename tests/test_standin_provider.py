@@ -6,7 +6,8 @@ Each provider is started exactly as the engine starts it (`pulumi-resource-aws <
 read from stdout) against a moto server, so what AWS validates (replication needs versioning,
 the trust-policy grammar) fails through Create as it would against AWS; what the stand-in checks
 where moto does not is in test_standin_aws_rules.py. The last test runs the real Pulumi CLI with
-the plugin installed, when the CLI has been built.
+the plugin installed: it is marked `engine`, so `make e2e` runs it (after building the CLI) and
+`make test` leaves it out.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import textwrap
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
-from pathlib import Path
 from typing import Any
 
 import grpc
@@ -48,7 +48,6 @@ from tests.e2e.provider import (
 )
 from tests.e2e.provider.wire import SECRET_SIG, SIG_KEY, UNKNOWN, from_struct, secret, to_struct
 
-ENGINE_BIN = Path.home() / ".cache" / "org-logging" / "engine-v3.274.0" / "bin"
 MEMBER = "333333333333"
 TRUST_S3 = json.dumps(
     {
@@ -360,15 +359,17 @@ PROGRAM = textwrap.dedent(
 )
 
 
-@pytest.mark.skipif(not (ENGINE_BIN / "pulumi").exists(), reason="the Pulumi CLI is not built")
-def test_the_real_engine_deploys_and_destroys_through_the_installed_plugin(emulator, tmp_path):
+@pytest.mark.engine
+def test_the_real_engine_deploys_and_destroys_through_the_installed_plugin(
+    emulator, tmp_path, engine_bin
+):
     home, backend, project = tmp_path / "home", tmp_path / "state", tmp_path / "project"
     for folder in (home, backend, project):
         folder.mkdir()
     rpc_log = tmp_path / "rpc.log"
     env = provider_env(
         emulator,
-        PATH=f"{ENGINE_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        PATH=f"{engine_bin}{os.pathsep}{os.environ.get('PATH', '')}",
         PULUMI_HOME=str(home),
         PULUMI_BACKEND_URL=f"file://{backend}",
         PULUMI_CONFIG_PASSPHRASE="x",
@@ -378,7 +379,7 @@ def test_the_real_engine_deploys_and_destroys_through_the_installed_plugin(emula
     )
     for inherited in ("PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE_FILE", "PULUMI_STACK"):
         env.pop(inherited, None)
-    pulumi = str(ENGINE_BIN / "pulumi")
+    pulumi = str(engine_bin / "pulumi")
     installed = install_plugin(pulumi, home, env)
     assert installed == home / "plugins" / "resource-aws-v7.51.1" / "pulumi-resource-aws"
     text = installed.read_text()
