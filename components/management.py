@@ -1,5 +1,5 @@
-"""OrgGuardrails: the management account's organization trail and SCPs, and the rule that
-watches the trail (docs/architecture.md, "Roles")."""
+"""OrgGuardrails: the management account's organization trail and SCPs, the rule that
+watches the trail, and adminRoleName in every account (docs/architecture.md, "Roles")."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import naming
+from components.bootstrap import AdminRoleArgs, admin_roles
 from components.contract import NAMESPACE
 from components.documents.alerts import (
     trail_changes,
@@ -117,6 +118,7 @@ class OrgGuardrailsArgs:
     home_region: str
     admin_role_name: str
     scp_targets: tuple[str, ...] = ()
+    deployer_role_arns: tuple[str, ...] = ()
 
     @classmethod
     def from_settings(cls, s: Settings) -> OrgGuardrailsArgs:
@@ -128,6 +130,7 @@ class OrgGuardrailsArgs:
             home_region=s.home_region,
             admin_role_name=s.admin_role_name,
             scp_targets=s.scp_targets,
+            deployer_role_arns=s.deployer_role_arns,
         )
 
     @property
@@ -136,12 +139,29 @@ class OrgGuardrailsArgs:
             self.name_prefix, self.log_archive_account_id, self.home_region
         )
 
+    @property
+    def admin_role(self) -> AdminRoleArgs:
+        return AdminRoleArgs(
+            name_prefix=self.name_prefix,
+            management_account_id=self.management_account_id,
+            home_region=self.home_region,
+            admin_role_name=self.admin_role_name,
+            deployer_role_arns=self.deployer_role_arns,
+        )
+
 
 @dataclass(frozen=True)
 class OrgGuardrailsOutputs:
     trail_arn: pulumi.Output[str]
     scp_ids: dict[str, pulumi.Output[str]]
     scp_targets: list[str]
+    # adminRoleName: the management account's role, the StackSet that creates it in every
+    # member account under its targets (none in aws-cn), who may assume it, and its template.
+    admin_role_arn: pulumi.Output[str]
+    admin_role_stack_set_name: pulumi.Output[str] | None
+    admin_role_stack_set_targets: list[str]
+    deployer_role_arns: list[str]
+    admin_role_template: str
 
 
 class OrgGuardrails(pulumi.ComponentResource):
@@ -158,6 +178,7 @@ class OrgGuardrails(pulumi.ComponentResource):
         # Every check runs before the first resource is registered.
         targets = resolve_scp_targets(args)
         check_scp_quota(targets, [scp_name for scp_name, _, _ in scps.values()])
+        roles = admin_roles(self, name, args.admin_role, targets)
         trail = self._trail()
         forward_to_alert_bus(
             self,
@@ -177,6 +198,11 @@ class OrgGuardrails(pulumi.ComponentResource):
             trail_arn=trail.arn,
             scp_ids=self._scps(scps, targets),
             scp_targets=list(targets),
+            admin_role_arn=roles.role_arn,
+            admin_role_stack_set_name=roles.stack_set_name,
+            admin_role_stack_set_targets=roles.stack_set_targets,
+            deployer_role_arns=roles.deployer_role_arns,
+            admin_role_template=roles.template,
         )
         self.register_outputs(as_dict(self.outputs))
 

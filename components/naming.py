@@ -217,6 +217,34 @@ def scp_protect_logging_name(prefix: str) -> str:
     return f"{prefix}-protect-logging"
 
 
+def log_bucket_name_patterns(prefix: str) -> list[str]:
+    """Every bucket org-logging creates: the source buckets, and the central and access-log
+    buckets of the archive."""
+    return [f"{prefix}-logs-*", f"{prefix}-org-logs-*"]
+
+
+# --------------------------------------------------------------------------------------------
+# Bootstrap: adminRoleName in every account (docs/security.md, "The admin role")
+# --------------------------------------------------------------------------------------------
+
+# Service-managed StackSets act in member accounts through a role named stacksets-exec-*:
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-custom-execution-role.html
+STACKSETS_EXECUTION_ROLE_PATTERN = "stacksets-exec-*"
+# Trusted access between StackSets and Organizations (what ActivateOrganizationsAccess enables):
+# https://docs.aws.amazon.com/organizations/latest/userguide/services-that-can-integrate-cloudformation.html
+STACKSETS_SERVICE_PRINCIPAL = "member.org.stacksets.cloudformation.amazonaws.com"
+
+
+def admin_role_stack_set_name(prefix: str) -> str:
+    """The service-managed StackSet that creates adminRoleName in every member account."""
+    return f"{protected_name_prefix(prefix)}admin-role"
+
+
+def admin_role_policy_name(prefix: str, part: int) -> str:
+    """The inline policies of adminRoleName, numbered from 1."""
+    return f"{protected_name_prefix(prefix)}admin-{part}"
+
+
 # --------------------------------------------------------------------------------------------
 # Object layout in the central bucket
 # --------------------------------------------------------------------------------------------

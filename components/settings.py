@@ -14,7 +14,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from components.checker import Checker, SettingsError, show
 from components.contract import NAMESPACE, ROLE_ACCOUNT_KEY, ROLES, Role, config_key
+from components.documents.bootstrap import TRUST_POLICY_MAX_CHARS, admin_trust_policy, policy_chars
 from components.documents.delivery import (
     DESTINATION_POLICY_MAX_BYTES,
     destination_policy_bytes,
@@ -45,7 +47,7 @@ COMMON_KEYS = (
     "adminRoleName",
 )
 ROLE_KEYS: dict[str, tuple[str, ...]] = {
-    "management": ("scpTargets",),
+    "management": ("scpTargets", "deployerRoleArns"),
     "log-archive": (
         "retentionDays",
         "objectLock",
@@ -78,28 +80,19 @@ ADMIN_ROLE_PATH_RULE = (
     "arn:<partition>:iam::<account>:role/<name>, which a role under a path (such as IAM "
     "Identity Center's aws-reserved/sso.amazonaws.com/) does not match, so it would be locked out"
 )
-
-
-_KIND_WORDS = {list: "list", dict: "map"}
-
-
-def _number_for_id(value: int | float, pattern: re.Pattern[str]) -> str:
-    """An unquoted id read as a number. YAML 1.1 reads 012345670123 (a leading 0, digits 0-7)
-    as the octal number 1402433619; say so, with the id it was."""
-    if isinstance(value, int) and value > 0 and len(octal := f"0{value:o}") == 12:
-        return (
-            f"was read as a number: unquoted, {octal} is octal to YAML (a leading 0), which "
-            f'makes it {value}; quote it: "{octal}"'
-        )
-    return f"must be a quoted string matching {pattern.pattern} (unquoted, it is read as a number)"
-
-
-class SettingsError(ValueError):
-    """Every problem found in a configuration, one line each."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("invalid org-logging configuration:\n  " + "\n  ".join(problems))
+# A role of the management account that may assume adminRoleName; a path is allowed:
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-arns
+DEPLOYER_ROLE_ARN_PATTERN = re.compile(
+    r"^arn:(aws|aws-us-gov|aws-cn):iam::([0-9]{12}):role/((?:[\w+=,.@-]+/){0,64})"
+    r"([\w+=,.@-]{1,64})$",
+    re.ASCII,
+)
+DEPLOYER_ROLE_ARN_RULE = (
+    "must be the ARN of an IAM role, arn:<partition>:iam::<account>:role/[<path>/]<name>"
+)
+# A settings file is checked before discovery, with this stand-in for managementAccountId
+# (enroll/org/settings.py): the deployers' account is checked in each stack's config.
+UNDISCOVERED_ACCOUNT_ID = "000000000000"
 
 
 @dataclass(frozen=True)
@@ -126,6 +119,7 @@ class Settings:
     log_group_exclusions: tuple[str, ...] = ()
     local_retention_days: int = DEFAULT_LOCAL_RETENTION_DAYS
     scp_targets: tuple[str, ...] = ()
+    deployer_role_arns: tuple[str, ...] = ()  # empty: the role that deploys the management stack
     cloudfront_legacy_logging: bool = False
     replication_time_control: bool = False
     member_account_ids: tuple[str, ...] | None = None  # enrolled accounts, from the plan
@@ -142,116 +136,6 @@ class Settings:
         )
 
 
-def show(value: Any) -> str:
-    """A value as the user wrote it: strings quoted, everything else as JSON."""
-    if isinstance(value, str):
-        return repr(value)
-    try:
-        return json.dumps(value)
-    except TypeError:
-        return repr(value)
-
-
-class _Checker:
-    """Collects problems so that a user sees all of them in one run."""
-
-    def __init__(self, values: Mapping[str, Any], role: str, label: Callable[[str], str]) -> None:
-        self.values = values
-        self.role = role
-        self.label = label
-        self.problems: list[str] = []
-
-    def name(self, key: str) -> str:
-        return key if ":" in key else self.label(key)
-
-    def fail(self, key: str, value: Any, rule: str) -> None:
-        self.problems.append(f"{self.name(key)} {show(value)} {rule}")
-
-    def required(self, key: str) -> Any:
-        value = self.values.get(key)
-        if value is None or value == "":
-            self.problems.append(f"{self.name(key)} is required for role {self.role!r}")
-            return None
-        return value
-
-    def string(self, key: str, pattern: re.Pattern[str], *, required: bool = True) -> str:
-        value = self.required(key) if required else self.values.get(key)
-        if value is None:
-            return ""
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            self.fail(key, value, _number_for_id(value, pattern))
-            return ""
-        if not isinstance(value, str) or not pattern.fullmatch(value):
-            self.fail(key, value, f"must match {pattern.pattern}")
-            return ""
-        return value
-
-    def region(self, key: str, value: Any) -> str:
-        if not isinstance(value, str) or value not in conventions.REGIONS:
-            self.fail(key, value, "must be an AWS region of partition aws, aws-us-gov or aws-cn")
-            return ""
-        return value
-
-    def integer(self, key: str, default: int, low: int, high: int, *, what: str = "days") -> int:
-        value = self.values.get(key)
-        if value is None or value == "":
-            return default
-        number = value
-        if isinstance(value, str) and re.fullmatch(r"[0-9]+", value.strip()):
-            number = int(value)
-        if isinstance(number, bool) or not isinstance(number, int) or not low <= number <= high:
-            self.fail(key, value, f"must be a whole number of {what} from {low} to {high}")
-            return default
-        return number
-
-    def boolean(self, key: str) -> bool:
-        value = self.values.get(key)
-        if value is None or value == "":
-            return False
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in ("true", "false"):
-            return value.lower() == "true"
-        self.fail(key, value, "must be true or false")
-        return False
-
-    def structured(self, key: str, kind: type) -> Any:
-        """A list or map: native, or a JSON string as Pulumi config stores it."""
-        value = self.values.get(key)
-        if value is None or value == "":
-            return None
-        if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except json.JSONDecodeError:
-                # From a settings file it is a plain word; from `pulumi config set`, JSON text.
-                example = '["a", "b"]' if kind is list else '{"key": "value"}'
-                self.fail(
-                    key,
-                    self.values[key],
-                    f"must be a {_KIND_WORDS[kind]} (in Pulumi config, JSON text like {example})",
-                )
-                return None
-        if not isinstance(value, kind):
-            self.fail(key, value, f"must be a {_KIND_WORDS[kind]}")
-            return None
-        return value
-
-    def string_list(self, key: str, pattern: re.Pattern[str], rule: str) -> tuple[str, ...]:
-        items = self.structured(key, list)
-        if items is None:
-            return ()
-        good: list[str] = []
-        for item in items:
-            if not isinstance(item, str) or not pattern.fullmatch(item):
-                self.fail(key, item, f"(an item) {rule}")
-            elif item in good:
-                self.fail(key, item, "(an item) is listed twice")
-            else:
-                good.append(item)
-        return tuple(good)
-
-
 def parse_settings(
     values: Mapping[str, Any],
     *,
@@ -264,7 +148,7 @@ def parse_settings(
     `label` names a key in messages: `org-logging:<key>` for stack config, the file and key
     for a settings file.
     """
-    check = _Checker(values, _role(values, label), label)
+    check = Checker(values, _role(values, label), label)
     role = check.role
     _unknown_keys(check)
     name_prefix = _name_prefix(check)
@@ -290,6 +174,7 @@ def parse_settings(
     alert_emails = check.string_list("alertEmails", EMAIL_PATTERN, "must be an email address")
     log_group_exclusions = _log_group_exclusions(check)
     scp_targets = _scp_targets(check)
+    deployer_role_arns = _deployer_role_arns(check, partition, home_region, management_account_id)
     cloudfront_legacy_logging = _cloudfront_legacy_logging(check, partition)
     replication_time_control = check.boolean("replicationTimeControl")
     firehose_partition_quota = check.integer(
@@ -319,6 +204,7 @@ def parse_settings(
         log_group_exclusions=log_group_exclusions,
         local_retention_days=local_retention_days,
         scp_targets=scp_targets,
+        deployer_role_arns=deployer_role_arns,
         cloudfront_legacy_logging=cloudfront_legacy_logging,
         replication_time_control=replication_time_control,
         member_account_ids=member_account_ids,
@@ -338,7 +224,7 @@ def _role(values: Mapping[str, Any], label: Callable[[str], str]) -> Role:
     return role
 
 
-def _unknown_keys(check: _Checker) -> None:
+def _unknown_keys(check: Checker) -> None:
     """A misspelt key, or another role's, is an error: silently ignored it would change nothing."""
     allowed = set(COMMON_KEYS) | set(ROLE_KEYS[check.role])
     for key in sorted(set(check.values) - allowed):
@@ -350,7 +236,7 @@ def _unknown_keys(check: _Checker) -> None:
             check.fail(key, value, f"is not a known key; known keys: {', '.join(ALL_KEYS)}")
 
 
-def _name_prefix(check: _Checker) -> str:
+def _name_prefix(check: Checker) -> str:
     name_prefix = check.required("namePrefix")
     if name_prefix is not None and not (
         isinstance(name_prefix, str) and conventions.is_valid_name_prefix(name_prefix)
@@ -360,7 +246,7 @@ def _name_prefix(check: _Checker) -> str:
 
 
 def _regions(
-    check: _Checker, home_region: str, partition: conventions.Partition | None
+    check: Checker, home_region: str, partition: conventions.Partition | None
 ) -> list[str]:
     """The enrolled regions: known, once each, one partition, the home region among them."""
     regions: list[str] = []
@@ -388,7 +274,7 @@ def _regions(
     return regions
 
 
-def _check_stack_region(check: _Checker, stack_region: str | None, regions: list[str]) -> None:
+def _check_stack_region(check: Checker, stack_region: str | None, regions: list[str]) -> None:
     """A source stack enrolls its `aws:region`, which must be an enrolled region."""
     if check.role != "source":
         return
@@ -400,7 +286,7 @@ def _check_stack_region(check: _Checker, stack_region: str | None, regions: list
         check.fail("aws:region", stack_region, f"must be one of regions {show(regions)}")
 
 
-def _log_group_exclusions(check: _Checker) -> tuple[str, ...]:
+def _log_group_exclusions(check: Checker) -> tuple[str, ...]:
     exclusions = check.string_list(
         "logGroupExclusions",
         conventions.LOG_GROUP_NAME_PATTERN,
@@ -417,7 +303,7 @@ def _log_group_exclusions(check: _Checker) -> tuple[str, ...]:
     return exclusions
 
 
-def _scp_targets(check: _Checker) -> tuple[str, ...]:
+def _scp_targets(check: Checker) -> tuple[str, ...]:
     targets = check.string_list(
         "scpTargets", SCP_TARGET_PATTERN, f"must be a root or OU id ({SCP_TARGET_PATTERN.pattern})"
     )
@@ -426,7 +312,53 @@ def _scp_targets(check: _Checker) -> tuple[str, ...]:
     return targets
 
 
-def _cloudfront_legacy_logging(check: _Checker, partition: conventions.Partition | None) -> bool:
+def _deployer_role_arns(
+    check: Checker,
+    partition: conventions.Partition | None,
+    home_region: str,
+    management_account_id: str,
+) -> tuple[str, ...]:
+    """Roles of the management account, in the organization's partition, that may assume
+    adminRoleName; their trust policy must fit IAM's quota."""
+    key = "deployerRoleArns"
+    arns = check.string_list(key, DEPLOYER_ROLE_ARN_PATTERN, DEPLOYER_ROLE_ARN_RULE)
+    if check.values.get(key) in ([], "[]"):
+        check.fail(key, [], "must list at least one role ARN (or be left out)")
+    account_known = management_account_id not in ("", UNDISCOVERED_ACCOUNT_ID)
+    good = []
+    for arn in arns:
+        _, arn_partition, _, _, account, _ = arn.split(":", 5)
+        if partition and arn_partition != partition.name:
+            check.fail(
+                key,
+                arn,
+                f"(an item) is in partition {arn_partition}, but homeRegion {home_region!r} is "
+                f"in {partition.name}; one organization is one partition",
+            )
+        elif account_known and account != management_account_id:
+            check.fail(
+                key,
+                arn,
+                f"(an item) is a role of account {account}; a deployer must be a role of the "
+                f"management account {management_account_id}",
+            )
+        else:
+            good.append(arn)
+    if good and home_region and management_account_id:
+        trust = admin_trust_policy(
+            region=home_region, management_account=management_account_id, deployer_arns=good
+        )
+        if (size := policy_chars(trust)) > TRUST_POLICY_MAX_CHARS:
+            check.fail(
+                key,
+                f"<{len(good)} roles>",
+                f"make a trust policy of {size} characters; IAM allows {TRUST_POLICY_MAX_CHARS} "
+                "(the default quota)",
+            )
+    return tuple(good)
+
+
+def _cloudfront_legacy_logging(check: Checker, partition: conventions.Partition | None) -> bool:
     legacy = check.boolean("cloudFrontLegacyLogging")
     if legacy and partition and partition.name != "aws":
         check.fail(
@@ -438,7 +370,7 @@ def _cloudfront_legacy_logging(check: _Checker, partition: conventions.Partition
     return legacy
 
 
-def _admin_role_name(check: _Checker) -> str:
+def _admin_role_name(check: Checker) -> str:
     value = check.required("adminRoleName")
     if value is None:
         return ""
@@ -449,7 +381,7 @@ def _admin_role_name(check: _Checker) -> str:
 
 
 def _member_account_ids(
-    check: _Checker, partition: conventions.Partition | None
+    check: Checker, partition: conventions.Partition | None
 ) -> tuple[str, ...] | None:
     """The enrolled accounts (the plan fills them in). aws-cn destination policies name them,
     since aws:PrincipalOrgID is not accepted there (AWS's Landing Zone Accelerator does this)."""
@@ -478,7 +410,7 @@ def _member_account_ids(
     return accounts if given else None
 
 
-def _object_lock(check: _Checker, retention_days: int) -> ObjectLock | None:
+def _object_lock(check: Checker, retention_days: int) -> ObjectLock | None:
     value = check.structured("objectLock", dict)
     if value is None:
         return None

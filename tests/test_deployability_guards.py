@@ -80,7 +80,7 @@ def test_10_a_management_rule_forwards_trail_tampering_to_the_alert_bus():
         target["arn"] == f"arn:aws:events:us-east-1:{LOG_ARCHIVE}:event-bus/acme-org-logging-alerts"
     )
     assert target["roleArn"] == f"arn:aws:iam::{MANAGEMENT}:role/acme-logging-alert-forwarder-trail"
-    role = rendered.one("aws:iam/role:Role")
+    role = rendered.one("aws:iam/role:Role", "management-trail-alert-forwarder-role")
     assert policy_doc(role, "assumeRolePolicy")["Statement"][0]["Condition"] == {
         "StringEquals": {"aws:SourceAccount": MANAGEMENT},
         "ArnEquals": {

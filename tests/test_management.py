@@ -112,9 +112,40 @@ def test_protect_logging_scp_denies_tampering_except_the_admin_role(management, 
     }
     assert set(PROTECTED_ACTIONS[concern]) <= denied
     for statement in content["Statement"]:
+        if statement["Sid"] == "ProtectAdminRole":
+            continue  # its own test: only the StackSet may change the admin role
+        assert statement["Effect"] == "Deny"
         assert statement["Condition"] == {
             "ArnNotLike": {"aws:PrincipalArn": f"arn:aws:iam::*:role/{ADMIN_ROLE}"}
         }
+
+
+def test_protect_logging_scp_lets_only_the_stack_set_change_the_admin_role(management):
+    content = statements(json.loads(scp(management, "protect-logging").inputs["content"]))
+    assert content["ProtectAdminRole"] == {
+        "Sid": "ProtectAdminRole",
+        "Effect": "Deny",
+        "Action": [
+            "iam:AttachRolePolicy",
+            "iam:CreateRole",
+            "iam:DeleteRole",
+            "iam:DeleteRolePermissionsBoundary",
+            "iam:DeleteRolePolicy",
+            "iam:DetachRolePolicy",
+            "iam:PutRolePermissionsBoundary",
+            "iam:PutRolePolicy",
+            "iam:UpdateAssumeRolePolicy",
+            "iam:UpdateRole",
+            "iam:UpdateRoleDescription",
+            "iam:TagRole",
+            "iam:UntagRole",
+        ],
+        "Resource": [
+            f"arn:aws:iam::*:role/{ADMIN_ROLE}",
+            "arn:aws:iam::*:role/stacksets-exec-*",
+        ],
+        "Condition": {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/stacksets-exec-*"}},
+    }
 
 
 def test_protect_logging_scp_covers_our_buckets_roles_and_rules(management):
@@ -192,7 +223,16 @@ def test_scps_must_be_enabled_on_the_root():
 
 
 def test_exports(management):
-    assert set(management.outputs) == {"trailArn", "scpIds", "scpTargets"}
+    assert set(management.outputs) == {
+        "trailArn",
+        "scpIds",
+        "scpTargets",
+        "adminRoleArn",
+        "adminRoleStackSetName",
+        "adminRoleStackSetTargets",
+        "deployerRoleArns",
+        "adminRoleTemplate",
+    }
     assert (
         management.outputs["trailArn"]
         == "arn:aws:cloudtrail:us-east-1:111111111111:trail/acme-org-trail"

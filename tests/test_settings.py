@@ -51,6 +51,7 @@ def test_the_config_keys_are_exactly_those_of_the_design():
         "logGroupExclusions",
         "localRetentionDays",
         "scpTargets",
+        "deployerRoleArns",  # who may assume adminRoleName (bootstrap)
         "cloudFrontLegacyLogging",  # issue 3: opt-in ACLs for legacy CloudFront logging
         "replicationTimeControl",  # RTC optional
         "memberAccountIds",  # the plan's enrolled accounts (aws-cn destination policies)

@@ -81,3 +81,19 @@ def _trust(service_name: str, condition: dict[str, dict[str, Any]]) -> dict[str,
         "Action": "sts:AssumeRole",
         "Condition": condition,
     }
+
+
+def principal_trust_policy(
+    sid: str, principal: dict[str, Any], actions: list[str], condition: dict[str, dict[str, Any]]
+) -> Document:
+    """A role only `principal` may assume (`actions`: sts:AssumeRole and the session actions
+    it may take along), and only under `condition`."""
+    return policy(
+        {
+            "Sid": sid,
+            "Effect": "Allow",
+            "Principal": principal,
+            "Action": actions,
+            "Condition": condition,
+        }
+    )

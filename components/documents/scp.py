@@ -1,11 +1,13 @@
-"""Service control policies (management account): nobody leaves the organization, and only
-`adminRoleName` may stop, redirect or delete logs."""
+"""Service control policies (management account): nobody leaves the organization, only
+`adminRoleName` may stop, redirect or delete logs, and only the StackSet that creates that
+role may change it."""
 
 from __future__ import annotations
 
 from components import naming
+from components.documents.bootstrap import ADMIN_ROLE_ACTIONS
 from components.documents.buckets import BUCKET_TAMPER_ACTIONS, OBJECT_TAMPER_ACTIONS
-from components.documents.grammar import Document, deny, policy
+from components.documents.grammar import Document, Statement, deny, policy
 
 
 def deny_leave_scp() -> Document:
@@ -77,8 +79,8 @@ def protected_resources(region: str, name_prefix: str) -> dict[str, list[str] | 
     org_logs = naming.org_logs_name(name_prefix)
     ours = naming.protected_name_prefix(name_prefix)
     log_buckets = [
-        naming.s3_bucket_arn(region, f"{name_prefix}-logs-*"),
-        naming.s3_bucket_arn(region, f"{name_prefix}-org-logs-*"),
+        naming.s3_bucket_arn(region, pattern)
+        for pattern in naming.log_bucket_name_patterns(name_prefix)
     ]
     return {
         "ProtectTrails": any_account("cloudtrail", f"trail/{naming.trail_name(name_prefix)}"),
@@ -97,8 +99,25 @@ def protected_resources(region: str, name_prefix: str) -> dict[str, list[str] | 
     }
 
 
+def protect_admin_role(region: str, admin_role_name: str) -> Statement:
+    """adminRoleName is exempt from every other deny, so whoever could change its trust or
+    policies would be too: only the StackSet's execution role (stacksets-exec-*) may create
+    or change it. That role is protected as well; StackSets manages it through a
+    service-linked role, which SCPs do not restrict:
+    https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html
+    """
+    stacksets_exec = naming.iam_role_arn(region, "*", naming.STACKSETS_EXECUTION_ROLE_PATTERN)
+    return deny(
+        "ProtectAdminRole",
+        ADMIN_ROLE_ACTIONS,
+        [naming.iam_role_arn(region, "*", admin_role_name), stacksets_exec],
+        condition={"ArnNotLike": {"aws:PrincipalArn": stacksets_exec}},
+    )
+
+
 def protect_logging_scp(*, region: str, name_prefix: str, admin_role_name: str) -> Document:
-    """Denies every member principal but `admin_role_name` the ways to stop or redirect logs."""
+    """Denies every member principal but `admin_role_name` the ways to stop or redirect logs,
+    and every principal but the StackSet the ways to change `admin_role_name`."""
     not_admin = {
         "ArnNotLike": {"aws:PrincipalArn": naming.iam_role_arn(region, "*", admin_role_name)}
     }
@@ -107,5 +126,6 @@ def protect_logging_scp(*, region: str, name_prefix: str, admin_role_name: str) 
         *(
             deny(sid, actions, resources[sid], condition=not_admin)
             for sid, actions in PROTECTED_ACTIONS.items()
-        )
+        ),
+        protect_admin_role(region, admin_role_name),
     )
