@@ -1,8 +1,9 @@
-"""`org-logging` (alias `python -m stacks`): plan, preview, up and destroy org-logging across
-the organization, and the demo.
+"""`org-logging` (alias `python -m stacks`): check the organization's prerequisites (doctor),
+plan, preview, up and destroy org-logging across the organization, and the demo.
 
-Exit codes: 0 every stack passed; 1 a stack failed or a mandatory policy was violated;
-2 usage, settings or discovery errors (nothing ran).
+Exit codes: 0 every stack passed (doctor: no check failed); 1 a stack failed, a mandatory
+policy was violated, or a doctor check (up's preflight included) failed; 2 usage, settings or
+discovery errors (nothing ran).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from rich.markup import escape
 
 from components.settings import SettingsError
 from enroll.demo.demo import DEMO_SEED, DemoError, run_demo
+from enroll.doctor.command import command_doctor, preflight
 from enroll.offline.analyzer.config import policy_pack_config_json
 from enroll.offline.runner import OfflineRunner, plan_pack_config
 from enroll.org.discovery import DiscoveryError, Organization, discover, organizations_client
@@ -77,7 +79,7 @@ def parse_shard(text: str | None) -> tuple[int, int] | None:
 # --------------------------------------------------------------------------------------------
 
 
-def _discovery_arguments(parser: argparse.ArgumentParser) -> None:
+def _org_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--settings",
         default=str(PROJECT_DIR / "stacks" / "org.yaml"),
@@ -90,6 +92,10 @@ def _discovery_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="URL",
         help="Organizations API endpoint, e.g. an emulator (boto3's AWS_ENDPOINT_URL works too)",
     )
+
+
+def _discovery_arguments(parser: argparse.ArgumentParser) -> None:
+    _org_arguments(parser)
     parser.add_argument(
         "--shard",
         metavar="I/N",
@@ -174,6 +180,12 @@ def _run_arguments(parser: argparse.ArgumentParser, action: str) -> None:
             action="store_true",
             help="skip stacks the previous run already brought up with the same config",
         )
+        parser.add_argument(
+            "--skip-preflight",
+            action="store_true",
+            help="do not run doctor's checks first (they stop up when one fails; a saved "
+            "--plan skips them anyway)",
+        )
     if action in ("up", "destroy"):
         parser.add_argument(
             "--yes",
@@ -182,14 +194,45 @@ def _run_arguments(parser: argparse.ArgumentParser, action: str) -> None:
         )
 
 
+def _doctor_parser(commands: Any) -> None:
+    doctor = commands.add_parser(
+        "doctor",
+        help="check the organization's prerequisites and say how to fix each",
+        description="Check what org-logging needs of the organization before anything deploys "
+        "(trusted access, SCPs, other trails, the log-archive account, regions, adminRoleName, "
+        "Firehose quotas, the partition) and print each check with the command or setting "
+        "that fixes it. Exit 0 when no check fails (warnings allowed), 1 when one does.",
+    )
+    _org_arguments(doctor)
+    doctor.add_argument("--json", action="store_true", help="print the checks as JSON")
+    doctor.add_argument(
+        "--fix",
+        action="store_true",
+        help="make the safe, reversible fixes (trusted access for CloudTrail and StackSets, "
+        "SCPs on the root) after asking, then check again",
+    )
+    doctor.add_argument(
+        "--yes",
+        action="store_true",
+        help="with --fix: do not ask (required without a terminal, e.g. in CI)",
+    )
+    doctor.add_argument(
+        "--all-accounts",
+        action="store_true",
+        help="assume adminRoleName in every enrolled account (default: a sample of 10 with the "
+        "log-archive and management accounts)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="org-logging",
         description="Enroll every account and region of an AWS Organization in org-logging.",
         epilog="Exit codes: 0 ok; 1 failed stacks or mandatory policy violations; "
-        "2 usage, settings or discovery errors.",
+        "2 usage, settings or discovery errors. doctor (and up's preflight): 1 when a check fails.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _doctor_parser(commands)
 
     plan = commands.add_parser(
         "plan",
@@ -320,8 +363,14 @@ def command_run(action: str, args: argparse.Namespace, out: Console, err: Consol
             raise UsageError(str(error)) from None
         org_facts = None
     else:
-        _, org, plan = discover_plan(args)
+        settings, org, plan = discover_plan(args)
         org_facts = org.facts()
+        if (
+            action == "up"
+            and not args.skip_preflight
+            and not preflight(settings, org, args.endpoint_url, out, err)
+        ):
+            return EXIT_FAILED
     print_warnings(plan, err)
     if action in ("up", "destroy") and not confirm(action, plan, yes=args.yes):
         err.print("nothing was run", highlight=False)
@@ -401,6 +450,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "plan":
             return command_plan(args, out, err)
+        if args.command == "doctor":
+            return command_doctor(args, out, err)
         if args.command == "demo":
             require_checkout("demo")
             try:

@@ -147,12 +147,30 @@ def confirm(
         return True
     counts = Counter(stack.role for stack in plan.stacks)
     listing = ", ".join(f"{counts[role]} {role}" for role in ROLES if counts[role])
+    what = f"{action} of {len(plan.stacks)} stacks ({listing})"
+    return ask_yes_no(
+        f"{action} {len(plan.stacks)} stacks ({listing})? [y/N] ",
+        what,
+        ask=ask,
+        stdin=stdin,
+        env=env,
+    )
+
+
+def ask_yes_no(
+    question: str,
+    what: str,
+    *,
+    ask: Callable[[str], str] = input,
+    stdin: TextIO | None = None,
+    env: dict[str, str] | None = None,
+) -> bool:
+    """Ask `question` on the terminal; with no terminal to ask on (or in CI) refuse, naming
+    `what` needs confirmation and that --yes gives it. Only y or yes agrees."""
     stdin = stdin if stdin is not None else sys.stdin
     env = env if env is not None else dict(os.environ)
     if env.get("CI") or stdin is None or not stdin.isatty():
         raise UsageError(
-            f"{action} of {len(plan.stacks)} stacks ({listing}) needs confirmation and there is "
-            "no terminal to ask on; pass --yes"
+            f"{what} needs confirmation and there is no terminal to ask on; pass --yes"
         )
-    answer = ask(f"{action} {len(plan.stacks)} stacks ({listing})? [y/N] ")
-    return answer.strip().lower() in ("y", "yes")
+    return ask(question).strip().lower() in ("y", "yes")

@@ -3,17 +3,20 @@
 `Emulator` starts moto's server (with emulator_server.py's stand-ins for what moto
 lacks) on a free loopback port and stops it on exit. `sample_org` builds an organization
 shaped like a real one: a security OU with the log archive, workloads in nested OUs, a sandbox
-OU left out of enrollment, suspended accounts, one account that opted out by tag, and one that
-has not enabled the opt-in region eu-central-2.
+OU left out of enrollment, suspended accounts, one account that opted out by tag, one that
+has not enabled the opt-in region eu-central-2, `adminRoleName` in every account, and a
+Control Tower organization trail. StackSets' organizations access is not activated.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -29,17 +32,24 @@ OPT_OUT_TAG = "org-logging-opt-out"
 
 class Emulator:
     """moto server on 127.0.0.1 in its own process (its state is per process, so every
-    emulator is a fresh, isolated AWS); `endpoint_url` is where boto3 and discovery go."""
+    emulator is a fresh, isolated AWS); `endpoint_url` is where boto3 and discovery go.
 
-    def __init__(self, startup_timeout: float = 60.0) -> None:
+    With `enforce_role_trust`, AssumeRole needs the role to exist in its account and to trust
+    the caller's account, as in AWS (moto alone lets anyone assume any role ARN)."""
+
+    def __init__(self, startup_timeout: float = 60.0, *, enforce_role_trust: bool = False) -> None:
         self.endpoint_url = ""
         self._startup_timeout = startup_timeout
+        self._enforce = ["--enforce-role-trust"] if enforce_role_trust else []
         self._server: HelperProcess[re.Match[str]] | None = None
 
     def __enter__(self) -> Emulator:
         self._server = HelperProcess(
             # moto's server with our stand-ins for the APIs it lacks (emulator_server.py)
-            [sys.executable, "-m", "enroll.demo.emulator_server", "-H", "127.0.0.1", "-p", "0"],
+            [
+                *(sys.executable, "-m", "enroll.demo.emulator_server"),
+                *("-H", "127.0.0.1", "-p", "0", *self._enforce),
+            ],
             LineMatching(r"Running on (http://127\.0\.0\.1:\d+)", what="'Running on' line"),
             name="moto server",
             cwd=PROJECT_DIR,
@@ -58,8 +68,17 @@ class Emulator:
         if self._server is not None:
             self._server.stop()
 
-    def client(self, service: str) -> Any:
-        return boto3.client(service, endpoint_url=self.endpoint_url, region_name="us-east-1")
+    def client(self, service: str, account: str | None = None) -> Any:
+        """A client of the emulator; with `account`, moto serves its requests from that account
+        (moto's x-moto-account-id header), without credentials of the account."""
+        client = boto3.client(service, endpoint_url=self.endpoint_url, region_name="us-east-1")
+        if account:
+
+            def route(request: Any, **_: Any) -> None:
+                request.headers["x-moto-account-id"] = account
+
+            client.meta.events.register("before-sign", route)
+        return client
 
     def seed(self, seed: int) -> None:
         """Seed moto's random ids (organization, OUs, accounts): the same seed, the same org."""
@@ -129,12 +148,23 @@ OPTED_OUT = ("orders-dev-2",)
 OPT_IN_REGION = "eu-central-2"
 OPT_IN_REGION_OFF = ("analytics",)
 # Trusted access the organization has granted: CloudTrail (organization trail), Account
-# Management (reading and enabling members' regions).
+# Management (reading and enabling members' regions). Not StackSets: `doctor --fix` does it.
 TRUSTED_SERVICES = ("cloudtrail.amazonaws.com", "account.amazonaws.com")
+# The settings' adminRoleName, created in every account, trusting the management account.
+ADMIN_ROLE = "OrgLoggingAdmin"
+# An organization trail that is not ours, as AWS Control Tower names its own.
+CONTROL_TOWER_TRAIL = "aws-controltower-BaselineCloudTrail"
 
 
-def sample_org(emulator: Emulator, extra_accounts: int = 0) -> SampleOrg:
-    """Create the organization (about 25 accounts; `extra_accounts` more under Workloads/Bulk)."""
+def sample_org(
+    emulator: Emulator,
+    extra_accounts: int = 0,
+    *,
+    admin_role: str | None = ADMIN_ROLE,
+    control_tower_trail: bool = True,
+) -> SampleOrg:
+    """Create the organization (about 25 accounts; `extra_accounts` more under Workloads/Bulk),
+    with `admin_role` in every account (None: nowhere) and, if asked, Control Tower's trail."""
     client = emulator.client("organizations")
     organization = client.create_organization(FeatureSet="ALL")["Organization"]
     root = client.list_roots()["Roots"][0]
@@ -183,7 +213,50 @@ def sample_org(emulator: Emulator, extra_accounts: int = 0) -> SampleOrg:
         else:
             regions.enable_region(AccountId=account_id, RegionName=OPT_IN_REGION)
     sample.log_archive_account_id = sample.accounts["log-archive"]
+    if admin_role:
+        create_admin_role(emulator, sample, admin_role)
+    if control_tower_trail:
+        create_control_tower_trail(emulator, sample)
     return sample
+
+
+def create_admin_role(emulator: Emulator, sample: SampleOrg, role_name: str) -> None:
+    """`role_name` in every account, the management account's included, trusting the
+    management account (what the admin-role StackSet, and a hand in the management account,
+    create)."""
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{sample.management_account_id}:root"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+    )
+
+    def create(account_id: str) -> None:
+        emulator.client("iam", account_id).create_role(
+            RoleName=role_name, AssumeRolePolicyDocument=trust
+        )
+
+    accounts = [sample.management_account_id, *sample.accounts.values()]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(create, accounts))
+
+
+def create_control_tower_trail(emulator: Emulator, sample: SampleOrg) -> None:
+    """A multi-region organization trail of the management account that is not ours."""
+    bucket = f"aws-controltower-logs-{sample.log_archive_account_id}-us-east-1"
+    emulator.client("s3").create_bucket(Bucket=bucket)  # moto wants it in the trail's account
+    emulator.client("cloudtrail").create_trail(
+        Name=CONTROL_TOWER_TRAIL,
+        S3BucketName=bucket,
+        IsMultiRegionTrail=True,
+        IsOrganizationTrail=True,
+    )
 
 
 def sample_settings(
@@ -195,7 +268,7 @@ def sample_settings(
         "logArchiveAccountId": sample.log_archive_account_id,
         "homeRegion": regions[0],
         "regions": list(regions),
-        "adminRoleName": "OrgLoggingAdmin",
+        "adminRoleName": ADMIN_ROLE,
         "retentionDays": 365,
         "alertEmails": ["security-alerts@example.com"],
         "localRetentionDays": 30,

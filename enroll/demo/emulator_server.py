@@ -1,6 +1,7 @@
-"""moto's server, plus a stand-in for the AWS API org-logging calls that moto 5.2.5 lacks:
+"""moto's server, plus stand-ins for the AWS APIs org-logging calls that moto 5.2.5 lacks:
 Account Management's regions API (ListRegions, GetRegionOptStatus, EnableRegion,
-DisableRegion).
+DisableRegion) here, and CloudFormation's organizations access for StackSets and the rule
+that a role must exist and trust the caller to be assumed in emulator_access.py.
 
 Discovery calls it with boto3's `account` client exactly as it calls AWS, so the emulator
 serves the same code path. The stand-in keeps AWS's rules that matter here:
@@ -11,12 +12,14 @@ serves the same code path. The stand-in keeps AWS's rules that matter here:
   https://docs.aws.amazon.com/accounts/latest/reference/API_ListRegions.html
 - the management account cannot name itself: it omits AccountId.
 
-Run as `python -m enroll.demo.emulator_server -H 127.0.0.1 -p 0` (moto's own arguments).
+Run as `python -m enroll.demo.emulator_server -H 127.0.0.1 -p 0` (moto's own arguments), plus
+`--enforce-role-trust` to turn on the AssumeRole rule.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 from moto.account import urls
@@ -24,9 +27,12 @@ from moto.account.models import account_backends
 from moto.account.responses import AccountResponse
 from moto.organizations.models import organizations_backends
 
+from enroll.demo import emulator_access
+from enroll.demo.emulator_access import organization_of
 from policy import conventions
 
 ACCOUNT_SERVICE = "account.amazonaws.com"
+ENFORCE_ROLE_TRUST = "--enforce-role-trust"
 OPERATIONS = ("listRegions", "getRegionOptStatus", "enableRegion", "disableRegion")
 
 
@@ -50,14 +56,14 @@ def _target_account(caller: str, named: str | None) -> str:
     """The account a request is about; naming another one follows Organizations' rules."""
     if not named or named == caller:
         if named == caller:
-            organization = _organization_of(caller)
+            organization = organization_of(caller)
             if organization is not None and organization.master_account_id == caller:
                 raise RegionApiError(
                     "ValidationException",
                     "The management account can only be specified by omitting AccountId.",
                 )
         return caller
-    organization = _organization_of(caller)
+    organization = organization_of(caller)
     if organization is None or organization.master_account_id != caller:
         raise RegionApiError(
             "AccessDeniedException",
@@ -78,16 +84,6 @@ def _target_account(caller: str, named: str | None) -> str:
             403,
         )
     return named
-
-
-def _organization_of(account: str) -> Any:
-    own = organizations_backends[account]["aws"].org
-    if own is not None:
-        return own
-    owner = organizations_backends.master_accounts.get(account)
-    if owner is None:
-        return None
-    return organizations_backends[owner[0]][owner[1]].org
 
 
 def handle(operation: str, caller: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -144,10 +140,12 @@ def install() -> None:
 
 
 def main() -> None:
+    enforce = ENFORCE_ROLE_TRUST in sys.argv[1:]
     install()
+    emulator_access.install(enforce_role_trust=enforce)
     from moto.server import main as moto_main
 
-    moto_main()
+    moto_main([arg for arg in sys.argv[1:] if arg != ENFORCE_ROLE_TRUST])
 
 
 if __name__ == "__main__":
