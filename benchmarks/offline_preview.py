@@ -55,11 +55,20 @@ class TreeMemory:
 
     @staticmethod
     def _children(pid: int) -> list[int]:
+        """The children of every thread of `pid`: /proc/<pid>/task/<tid>/children lists only
+        those that thread started (the render pool and the pack are started from others)."""
+        children: list[int] = []
         try:
-            with open(f"/proc/{pid}/task/{pid}/children") as handle:
-                return [int(p) for p in handle.read().split()]
+            threads = os.listdir(f"/proc/{pid}/task")
         except OSError:
             return []
+        for tid in threads:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/children") as handle:
+                    children.extend(int(p) for p in handle.read().split())
+            except OSError:
+                continue  # the thread ended
+        return children
 
     def _tree_rss(self, pid: int) -> int:
         total = 0
