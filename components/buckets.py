@@ -9,12 +9,18 @@ import pulumi
 import pulumi_aws as aws
 
 # Colder storage as objects age; a transition is used only when the retention outlasts it.
-LIFECYCLE_TRANSITIONS = (("STANDARD_IA", 30), ("GLACIER_IR", 90), ("DEEP_ARCHIVE", 180))
+# Both stay readable by Athena at once; Glacier Flexible Retrieval and Deep Archive objects are
+# skipped by queries until restored (https://docs.aws.amazon.com/athena/latest/ug/querying-glacier.html),
+# so Deep Archive is an opt-in (deepArchiveAfterDays; docs/querying.md).
+LIFECYCLE_TRANSITIONS = (("STANDARD_IA", 30), ("GLACIER_IR", 90))
+DEEP_ARCHIVE = "DEEP_ARCHIVE"  # after deepArchiveAfterDays (components.settings)
 
 R = TypeVar("R", bound=pulumi.Resource)
 
 
-def lifecycle_rules(retention_days: int, *, transitions: bool = True) -> list[dict]:
+def lifecycle_rules(
+    retention_days: int, *, transitions: bool = True, deep_archive_days: int | None = None
+) -> list[dict]:
     """Expire after `retention_days`; move to colder classes where the retention allows it.
 
     A noncurrent version is kept as long as a current one: an overwrite makes the genuine log
@@ -25,8 +31,10 @@ def lifecycle_rules(retention_days: int, *, transitions: bool = True) -> list[di
         {"storage_class": storage_class, "days": days}
         # Each class is kept at least its minimum billable duration (30/90/180 days) before expiry.
         for storage_class, days in (LIFECYCLE_TRANSITIONS if transitions else ())
-        if retention_days >= 2 * days
+        if retention_days >= 2 * days and (deep_archive_days is None or days < deep_archive_days)
     ]
+    if transitions and deep_archive_days is not None:
+        steps.append({"storage_class": DEEP_ARCHIVE, "days": deep_archive_days})
     return [
         {
             "id": "archive-then-expire",

@@ -12,6 +12,8 @@ import pulumi_aws as aws
 
 from components import naming
 from components.documents.delivery import (
+    FIREHOSE_BUFFER_MB,
+    FIREHOSE_BUFFER_SECONDS,
     destination_access_policy,
     destination_delivery_policy,
     destination_trust_policy,
@@ -30,10 +32,6 @@ if TYPE_CHECKING:
 PARTITION_QUERY = (
     'if .messageType == "DATA_MESSAGE" then {owner: .owner} else {owner: "_control"} end'
 )
-# Dynamic partitioning needs a buffer of at least 64 MiB:
-# https://docs.aws.amazon.com/firehose/latest/dev/dynamic-partitioning.html
-FIREHOSE_BUFFER_MB = 64
-FIREHOSE_BUFFER_SECONDS = 300
 
 
 def firehose_streams(

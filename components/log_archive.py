@@ -15,6 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import naming
+from components.alarms import central_bucket_notification, register_archive_alarms
 from components.buckets import HardenedBucket, kept, lifecycle_rules
 from components.cwl_delivery import destinations, firehose_streams
 from components.documents.alerts import (
@@ -29,7 +30,14 @@ from components.documents.delivery import (
 )
 from components.documents.key import central_key_policy
 from components.outputs import as_dict
-from components.settings import DEFAULT_FIREHOSE_PARTITION_QUOTA, ObjectLock, Settings
+from components.query_layer import QueryLayer, QueryLayerArgs
+from components.settings import (
+    DEFAULT_ALARM_FRESHNESS_MARGIN_SECONDS,
+    DEFAULT_ATHENA_BYTES_SCANNED_CUTOFF,
+    DEFAULT_FIREHOSE_PARTITION_QUOTA,
+    ObjectLock,
+    Settings,
+)
 from policy import conventions
 
 
@@ -49,6 +57,10 @@ class LogArchiveArgs:
     alert_emails: tuple[str, ...] = ()
     member_account_ids: tuple[str, ...] | None = None
     firehose_partition_quota: int = DEFAULT_FIREHOSE_PARTITION_QUOTA
+    alarm_freshness_margin_seconds: int = DEFAULT_ALARM_FRESHNESS_MARGIN_SECONDS
+    reader_principal_arns: tuple[str, ...] = ()
+    athena_bytes_scanned_cutoff: int = DEFAULT_ATHENA_BYTES_SCANNED_CUTOFF
+    deep_archive_after_days: int | None = None
 
     @classmethod
     def from_settings(cls, s: Settings) -> LogArchiveArgs:
@@ -65,6 +77,10 @@ class LogArchiveArgs:
             alert_emails=s.alert_emails,
             member_account_ids=s.member_account_ids,
             firehose_partition_quota=s.firehose_partition_quota,
+            alarm_freshness_margin_seconds=s.alarm_freshness_margin_seconds,
+            reader_principal_arns=s.reader_principal_arns,
+            athena_bytes_scanned_cutoff=s.athena_bytes_scanned_cutoff,
+            deep_archive_after_days=s.deep_archive_after_days,
         )
 
 
@@ -80,6 +96,9 @@ class LogArchiveOutputs:
     alert_topic_arn: pulumi.Output[str]
     # Never subscribed: their own records would loop through the destination (recursion).
     excluded_log_groups: list[str]
+    glue_database: str
+    athena_workgroup: str
+    reader_role_arn: pulumi.Output[str]
 
 
 class LogArchive(pulumi.ComponentResource):
@@ -115,7 +134,18 @@ class LogArchive(pulumi.ComponentResource):
         central_bucket = self._central_bucket(key, access_log_bucket, access_log_policy)
         firehoses = firehose_streams(self, key, firehose_role, central_bucket)
         destination_arns = destinations(self, firehoses)
+        register_archive_alarms(
+            self,
+            name,
+            prefix=self.prefix,
+            account=self.account,
+            home_region=self.home,
+            regions=args.regions,
+            bucket_name=self.bucket,
+            freshness_margin_seconds=args.alarm_freshness_margin_seconds,
+        )
         bus, topic = self._alerts(key)
+        query = QueryLayer(f"{name}-query", self._query_layer_args(key), opts=self.child())
         self.outputs = LogArchiveOutputs(
             central_bucket_name=central_bucket.bucket,
             central_bucket_arn=central_bucket.arn,
@@ -126,8 +156,29 @@ class LogArchive(pulumi.ComponentResource):
             alert_bus_arn=bus.arn,
             alert_topic_arn=topic.arn,
             excluded_log_groups=naming.archive_own_log_groups(self.prefix),
+            glue_database=query.outputs.glue_database,
+            athena_workgroup=query.outputs.athena_workgroup,
+            reader_role_arn=query.outputs.reader_role_arn,
         )
         self.register_outputs(as_dict(self.outputs))
+
+    def _query_layer_args(self, key: aws.kms.Key) -> QueryLayerArgs:
+        """Projection enumerates the plan's accounts (with the management and log-archive
+        accounts, which the plan may leave out) and the enrolled regions."""
+        args = self.args
+        known = {args.management_account_id, args.account_id, *(args.member_account_ids or ())}
+        return QueryLayerArgs(
+            name_prefix=self.prefix,
+            org_id=args.org_id,
+            account_id=self.account,
+            home_region=self.home,
+            regions=args.regions,
+            accounts=tuple(sorted(known)),
+            central_bucket=self.bucket,
+            reader_principal_arns=args.reader_principal_arns,
+            bytes_scanned_cutoff=args.athena_bytes_scanned_cutoff,
+            key_arn=key.arn,
+        )
 
     @property
     def _trail_arn(self) -> str:
@@ -250,7 +301,9 @@ class LogArchive(pulumi.ComponentResource):
             bucket,
             region=home,
             sse={"sse_algorithm": "aws:kms", "kms_master_key_id": key.arn},
-            lifecycle=lifecycle_rules(args.retention_days),
+            lifecycle=lifecycle_rules(
+                args.retention_days, deep_archive_days=args.deep_archive_after_days
+            ),
         )
         # CIS AWS Foundations 3.4: server access logging on the CloudTrail bucket.
         hardened.add(
@@ -279,6 +332,8 @@ class LogArchive(pulumi.ComponentResource):
                     opts=kept(self, depends_on=[hardened.versioning]),
                 )
             )
+        # New objects reach EventBridge: the alarms' rule watches FirehoseErrors/.
+        hardened.add(central_bucket_notification(self, f"{name}-central-eventbridge", bucket, home))
         hardened.seal(
             central_bucket_policy(
                 region=home,

@@ -20,6 +20,7 @@ from components.documents.scp import deny_leave_scp, protect_logging_scp
 from components.forwarding import forward_to_alert_bus
 from components.outputs import as_dict
 from components.settings import Settings
+from components.telemetry import register_telemetry_rules
 from policy import conventions
 from policy.conventions import SCP_MAX_CHARS, SCP_MAX_PER_TARGET
 
@@ -119,6 +120,9 @@ class OrgGuardrailsArgs:
     admin_role_name: str
     scp_targets: tuple[str, ...] = ()
     deployer_role_arns: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    telemetry_rules: tuple[str, ...] = ()
+    bootstrap: bool = False
 
     @classmethod
     def from_settings(cls, s: Settings) -> OrgGuardrailsArgs:
@@ -131,6 +135,9 @@ class OrgGuardrailsArgs:
             admin_role_name=s.admin_role_name,
             scp_targets=s.scp_targets,
             deployer_role_arns=s.deployer_role_arns,
+            regions=s.regions,
+            telemetry_rules=s.telemetry_rules,
+            bootstrap=s.bootstrap,
         )
 
     @property
@@ -152,7 +159,7 @@ class OrgGuardrailsArgs:
 
 @dataclass(frozen=True)
 class OrgGuardrailsOutputs:
-    trail_arn: pulumi.Output[str]
+    trail_arn: pulumi.Output[str] | None  # None in a bootstrap run
     scp_ids: dict[str, pulumi.Output[str]]
     scp_targets: list[str]
     # adminRoleName: the management account's role, the StackSet that creates it in every
@@ -179,10 +186,36 @@ class OrgGuardrails(pulumi.ComponentResource):
         targets = resolve_scp_targets(args)
         check_scp_quota(targets, [scp_name for scp_name, _, _ in scps.values()])
         roles = admin_roles(self, name, args.admin_role, targets)
+        # The trail writes into the log archive with its key: `up --bootstrap` creates
+        # adminRoleName (which deploys the log-archive stack) and the SCPs before it exists.
+        trail_arn = None if args.bootstrap else self._watched_trail()
+        register_telemetry_rules(
+            self,
+            name,
+            prefix=args.name_prefix,
+            home_region=args.home_region,
+            regions=args.regions,
+            kinds=args.telemetry_rules,
+        )
+        self.outputs = OrgGuardrailsOutputs(
+            trail_arn=trail_arn,
+            scp_ids=self._scps(scps, targets),
+            scp_targets=list(targets),
+            admin_role_arn=roles.role_arn,
+            admin_role_stack_set_name=roles.stack_set_name,
+            admin_role_stack_set_targets=roles.stack_set_targets,
+            deployer_role_arns=roles.deployer_role_arns,
+            admin_role_template=roles.template,
+        )
+        self.register_outputs(as_dict(self.outputs))
+
+    def _watched_trail(self) -> pulumi.Output[str]:
+        """The organization trail, and the rule that forwards its changes to the alert bus."""
+        args = self._args
         trail = self._trail()
         forward_to_alert_bus(
             self,
-            f"{name}-trail",
+            f"{self._name}-trail",
             prefix=args.name_prefix,
             account=args.management_account_id,
             region=args.home_region,
@@ -194,17 +227,7 @@ class OrgGuardrails(pulumi.ComponentResource):
             "account (its SCPs do not apply there)",
             pattern=trail_changes(),
         )
-        self.outputs = OrgGuardrailsOutputs(
-            trail_arn=trail.arn,
-            scp_ids=self._scps(scps, targets),
-            scp_targets=list(targets),
-            admin_role_arn=roles.role_arn,
-            admin_role_stack_set_name=roles.stack_set_name,
-            admin_role_stack_set_targets=roles.stack_set_targets,
-            deployer_role_arns=roles.deployer_role_arns,
-            admin_role_template=roles.template,
-        )
-        self.register_outputs(as_dict(self.outputs))
+        return trail.arn
 
     def _scp_documents(self) -> dict[str, tuple[str, str, str]]:
         """Each SCP's name, description and minified content, checked against AWS's size."""

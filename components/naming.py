@@ -8,10 +8,14 @@ too (regions and partitions, bucket names, the object layout, validity rules) li
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Literal
+
 from policy.conventions import (
     API_GATEWAY_LOG_GROUP_PREFIX,
     AWS_LOGS,
     account_logs_prefix,
+    bucket_name,
     cloudfront_logs_prefix,
     partition_of,
 )
@@ -173,6 +177,45 @@ def replication_alarm_name(prefix: str) -> str:
     return f"{protected_name_prefix(prefix)}replication-failed"
 
 
+# ---- alarms (docs/monitoring.md, "Alarms"): all under the protected prefix, so the
+# protect-logging SCP guards them and the detection rules hear their state changes ----------
+
+
+def replication_latency_alarm_name(prefix: str) -> str:
+    return f"{protected_name_prefix(prefix)}replication-latency"
+
+
+def subscription_alarm_name(prefix: str, signal: str) -> str:
+    """A source account x region's CloudWatch Logs subscription: `delivery-errors` or
+    `delivery-throttling` (one alarm per signal in each region)."""
+    return f"{protected_name_prefix(prefix)}cwl-{signal}"
+
+
+def firehose_alarm_name(prefix: str, region: str, signal: str) -> str:
+    """One alarm per signal of the stream that carries `region`'s CloudWatch Logs."""
+    return f"{protected_name_prefix(prefix)}firehose-{region}-{signal}"
+
+
+def archive_alarm_rule_name(prefix: str) -> str:
+    """The log archive's rule on its default bus that forwards its alarms and its Firehose
+    error objects to the central bus."""
+    return f"{protected_name_prefix(prefix)}archive-alarms"
+
+
+ARCHIVE_FORWARDER = "archive"  # the log archive's alert-forwarder role: ...-alert-forwarder-archive
+
+
+def telemetry_rule_name(prefix: str, kind: str) -> str:
+    """An organization telemetry rule (management account); `kind` is the lowercase,
+    hyphenated telemetryRules item (API pattern [0-9A-Za-z-]+, 1-100 characters)."""
+    return f"{prefix}-org-logs-{kind}"
+
+
+# Log groups the VPC flow-log telemetry rule creates in every member account: /aws/<service>/
+# like every log group the subscription ships, so the source service shows in the name.
+TELEMETRY_VPC_FLOW_LOG_GROUP_PATTERN = "/aws/vpc/flow-logs/<resourceId>"
+
+
 # Every IAM role and EventBridge rule org-logging creates starts with this, so one SCP ARN
 # pattern protects them all.
 def protected_name_prefix(prefix: str) -> str:
@@ -203,6 +246,37 @@ def alert_forwarder_role_name(prefix: str, where: str) -> str:
 def reader_role_name(prefix: str) -> str:
     """The one role besides `adminRoleName` that may read logs from the central bucket."""
     return f"{protected_name_prefix(prefix)}reader"
+
+
+# ---- the query layer (docs/querying.md) -------------------------------------
+
+ATHENA_RESULTS_PURPOSE = "athena-results"
+
+
+def glue_database_name(prefix: str) -> str:
+    """Glue and Athena names take lowercase letters, digits and underscores only."""
+    return f"{prefix.replace('-', '_')}_org_logs"
+
+
+def athena_workgroup_name(prefix: str) -> str:
+    return f"{prefix}-org-logs"
+
+
+def athena_results_bucket_name(prefix: str, account: str, region: str) -> str:
+    return bucket_name(prefix, ATHENA_RESULTS_PURPOSE, account, region)
+
+
+def athena_workgroup_arn(region: str, account: str, workgroup: str) -> str:
+    return arn(region, "athena", region, account, f"workgroup/{workgroup}")
+
+
+def glue_arns(region: str, account: str, database: str) -> list[str]:
+    """The catalog, the database and its tables: what reading a Glue table is authorized on."""
+    return [
+        arn(region, "glue", region, account, "catalog"),
+        arn(region, "glue", region, account, f"database/{database}"),
+        arn(region, "glue", region, account, f"table/{database}/*"),
+    ]
 
 
 def subscription_policy_name(prefix: str) -> str:
@@ -274,6 +348,33 @@ def firehose_error_prefix(region: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------
+# The canary of `org-logging verify` (docs/monitoring.md)
+# --------------------------------------------------------------------------------------------
+
+# Every source stack owns this log group; the account's subscription ships it like any other.
+CANARY_LOG_GROUP = "/aws/org-logging/canary"
+CANARY_LOG_STREAM = "verify"
+# Canary events only need to outlive Firehose's buffer; 1 day is CloudWatch Logs' shortest.
+CANARY_RETENTION_DAYS = 1
+CANARY_SERVICE = "org-logging-canary"
+
+
+def canary_prefix(account: str) -> str:
+    """The canary objects of `account`: inside the replicated prefix, beside real logs."""
+    return f"{account_logs_prefix(account)}{CANARY_SERVICE}/"
+
+
+def canary_object_key(account: str, region: str, run_id: str) -> str:
+    """One canary object per account x region x run, same key locally and in the archive."""
+    return f"{canary_prefix(account)}{region}/{run_id}.json"
+
+
+def cloudwatch_logs_day_prefix(account: str, region: str, year: int, month: int, day: int) -> str:
+    """The folder Firehose writes `account`'s records of `region` into on that (UTC) day."""
+    return f"{cloudwatch_logs_prefix(account, region)}{year:04d}/{month:02d}/{day:02d}/"
+
+
+# --------------------------------------------------------------------------------------------
 # Where each service delivers logs (source accounts)
 # --------------------------------------------------------------------------------------------
 
@@ -325,12 +426,81 @@ def delivery_conventions(account: str) -> dict[str, dict[str, str]]:
     """
     logs = account_logs_prefix(account)
     return {
-        "vpcFlowLogs": {"s3Prefix": "", "objectsUnder": f"{logs}vpcflowlogs/"},
-        "route53ResolverQueryLogs": {"s3Prefix": "", "objectsUnder": f"{logs}vpcdnsquerylogs/"},
-        "elasticLoadBalancing": {"s3Prefix": "", "objectsUnder": f"{logs}elasticloadbalancing/"},
+        "vpcFlowLogs": {"s3Prefix": "", "objectsUnder": f"{logs}{VPC_FLOW_LOGS_FOLDER}/"},
+        "route53ResolverQueryLogs": {
+            "s3Prefix": "",
+            "objectsUnder": f"{logs}{RESOLVER_QUERY_LOGS_FOLDER}/",
+        },
+        "elasticLoadBalancing": {"s3Prefix": "", "objectsUnder": f"{logs}{ELB_LOGS_FOLDER}/"},
         "cloudFront": {
             "s3Prefix": cloudfront_logs_prefix(account),
             "objectsUnder": cloudfront_logs_prefix(account),
         },
         "apiGatewayAccessLogs": {"logGroupPrefix": API_GATEWAY_LOG_GROUP_PREFIX},
     }
+
+
+# --------------------------------------------------------------------------------------------
+# Log types in the central bucket (`org-logging coverage`; docs/monitoring.md)
+# --------------------------------------------------------------------------------------------
+
+# The folder each service adds under `AWSLogs/{account}/` (and CloudTrail's, under the org's):
+# https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-s3-path.html
+# https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/resolver-query-logs-choosing-target-resource.html
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html
+# https://docs.aws.amazon.com/awscloudtrail/latest/userguide/get-and-view-cloudtrail-log-files.html
+VPC_FLOW_LOGS_FOLDER = "vpcflowlogs"
+RESOLVER_QUERY_LOGS_FOLDER = "vpcdnsquerylogs"
+ELB_LOGS_FOLDER = "elasticloadbalancing"
+CLOUDTRAIL_FOLDER = "CloudTrail"
+
+# The log types as the CLI and the reports name them.
+LOG_TYPES = ("cloudtrail", "vpcflowlogs", "route53resolver", "elb", "cloudfront", "cloudwatchlogs")
+# What a type's first folder level is: a region; a VPC id (Resolver query logs carry their
+# region only inside the records); a CloudFront distribution (global, no region at all).
+LayoutPartition = Literal["region", "vpc", "distribution"]
+
+
+@dataclass(frozen=True)
+class LogLayout:
+    """Where one log type of one account lands in the central bucket: under `prefix`, one
+    folder per partition (ending in `partition_delimiter`), then the delivery date (UTC) as
+    yyyy, MM, dd, each followed by `date_separator`, then the writer's objects."""
+
+    log_type: str
+    prefix: str
+    partition: LayoutPartition
+    partition_delimiter: str = "/"
+    date_separator: str = "/"
+
+    def partition_prefix(self, partition: str) -> str:
+        return f"{self.prefix}{partition}{self.partition_delimiter}"
+
+
+def log_layout(log_type: str, account: str, org_id: str) -> LogLayout:
+    """The layout of `log_type` (one of LOG_TYPES) for `account`, as its writer lays it out."""
+    logs = account_logs_prefix(account)
+    layouts = {
+        # The organization trail: AWSLogs/{orgId}/{account}/CloudTrail/{region}/yyyy/MM/dd/
+        "cloudtrail": LogLayout(
+            "cloudtrail",
+            f"{trail_prefixes(org_id, account)[0]}{account}/{CLOUDTRAIL_FOLDER}/",
+            "region",
+        ),
+        "vpcflowlogs": LogLayout("vpcflowlogs", f"{logs}{VPC_FLOW_LOGS_FOLDER}/", "region"),
+        "route53resolver": LogLayout(
+            "route53resolver", f"{logs}{RESOLVER_QUERY_LOGS_FOLDER}/", "vpc"
+        ),
+        "elb": LogLayout("elb", f"{logs}{ELB_LOGS_FOLDER}/", "region"),
+        # Legacy standard logging: {prefix}{distributionId}.yyyy-MM-dd-HH.{unique}.gz
+        # https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logging-legacy-s3.html
+        "cloudfront": LogLayout(
+            "cloudfront", cloudfront_logs_prefix(account), "distribution", ".", "-"
+        ),
+        # Firehose: cloudwatch_logs_object_prefix, CloudWatchLogs/{account}/{region}/yyyy/MM/dd/
+        "cloudwatchlogs": LogLayout("cloudwatchlogs", f"{CLOUDWATCH_LOGS}/{account}/", "region"),
+    }
+    try:
+        return layouts[log_type]
+    except KeyError:
+        raise ValueError(f"unknown log type {log_type!r}; one of {', '.join(LOG_TYPES)}") from None

@@ -14,14 +14,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from components import naming
 from components.checker import Checker, SettingsError, show
 from components.contract import NAMESPACE, ROLE_ACCOUNT_KEY, ROLES, Role, config_key
+from components.documents.alarms import FIREHOSE_MAX_RECORD_AGE_SECONDS
+from components.documents.alarms import PERIOD_SECONDS as ALARM_PERIOD_SECONDS
 from components.documents.bootstrap import TRUST_POLICY_MAX_CHARS, admin_trust_policy, policy_chars
 from components.documents.delivery import (
     DESTINATION_POLICY_MAX_BYTES,
+    FIREHOSE_BUFFER_SECONDS,
     destination_policy_bytes,
     max_destination_policy_accounts,
 )
+from components.documents.telemetry import TELEMETRY_KINDS, TELEMETRY_PARTITIONS
 from policy import conventions
 
 ACCOUNT_ID_PATTERN = conventions.ACCOUNT_ID_PATTERN
@@ -35,6 +40,7 @@ OBJECT_LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
 LONG_COMPLIANCE_DAYS = 365
 LONG_COMPLIANCE_ACK = "acknowledgeLongCompliance"
 MAX_RETENTION_DAYS = 36500
+TELEMETRY_KIND_PATTERN = re.compile("|".join(TELEMETRY_KINDS))
 
 COMMON_KEYS = (
     "role",
@@ -47,13 +53,17 @@ COMMON_KEYS = (
     "adminRoleName",
 )
 ROLE_KEYS: dict[str, tuple[str, ...]] = {
-    "management": ("scpTargets", "deployerRoleArns"),
+    "management": ("scpTargets", "deployerRoleArns", "telemetryRules", "bootstrap"),
     "log-archive": (
         "retentionDays",
+        "alarmFreshnessMarginSeconds",
         "objectLock",
         "alertEmails",
         "memberAccountIds",
         "firehosePartitionQuota",
+        "readerPrincipalArns",
+        "athenaBytesScannedCutoff",
+        "deepArchiveAfterDays",
     ),
     "source": (
         "accountId",
@@ -61,6 +71,9 @@ ROLE_KEYS: dict[str, tuple[str, ...]] = {
         "localRetentionDays",
         "cloudFrontLegacyLogging",
         "replicationTimeControl",
+        "alarmReplicationLatencySeconds",
+        "alarmDeliveryErrorEvents",
+        "alarmDeliveryThrottledEvents",
     ),
 }
 ALL_KEYS = COMMON_KEYS + tuple(key for keys in ROLE_KEYS.values() for key in keys)
@@ -71,9 +84,37 @@ MAX_SELECTION_CRITERIA_CHARS = 25_000
 
 DEFAULT_RETENTION_DAYS = 365
 DEFAULT_LOCAL_RETENTION_DAYS = 30
+# Alarm thresholds (docs/monitoring.md, "Alarms"). Freshness: buffer + 600 s = 900 s,
+# the 15 minutes AWS suggests alarming DataFreshness over; a margin that puts the threshold past
+# Firehose's 24-hour retry window would never fire.
+DEFAULT_ALARM_FRESHNESS_MARGIN_SECONDS = 600
+MIN_ALARM_FRESHNESS_MARGIN_SECONDS = ALARM_PERIOD_SECONDS
+MAX_ALARM_FRESHNESS_MARGIN_SECONDS = FIREHOSE_MAX_RECORD_AGE_SECONDS - FIREHOSE_BUFFER_SECONDS
+# S3 Replication Time Control's SLA: 15 minutes (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-time-control.html).
+DEFAULT_ALARM_REPLICATION_LATENCY_SECONDS = 900
+MAX_ALARM_REPLICATION_LATENCY_SECONDS = 86_400
+# Log events per 5 minutes that failed (or were throttled) before the alarm fires: any.
+DEFAULT_ALARM_DELIVERY_EVENTS = 0
+MAX_ALARM_DELIVERY_EVENTS = 1_000_000_000
 # Active partitions per Firehose stream: 500 by default, 5,000 at most after an increase:
 # https://docs.aws.amazon.com/firehose/latest/dev/dynamic-partitioning-buffering.html
 DEFAULT_FIREHOSE_PARTITION_QUOTA = 500
+# Athena's per-query data usage control: at least 10 MB; we default to 10 GB (about $0.05):
+# https://docs.aws.amazon.com/athena/latest/ug/workgroups-setting-control-limits-cloudwatch.html
+MIN_ATHENA_BYTES_SCANNED_CUTOFF = 10 * 1024**2
+DEFAULT_ATHENA_BYTES_SCANNED_CUTOFF = 10 * 1024**3
+MAX_ATHENA_BYTES_SCANNED_CUTOFF = 1024**5
+DEEP_ARCHIVE_MIN_DAYS = 180  # Deep Archive bills an object 180 days at least
+# Who may assume the archive's reader role: IAM roles or users, or an account (its root).
+READER_PRINCIPAL_ARN_PATTERN = re.compile(
+    r"^arn:(aws|aws-us-gov|aws-cn):iam::([0-9]{12}):(root|(role|user)/(?:[\w+=,.@-]+/)*"
+    r"[\w+=,.@-]{1,64})$",
+    re.ASCII,
+)
+READER_PRINCIPAL_ARN_RULE = (
+    "must be the ARN of an IAM role or user, or an account's root, "
+    "arn:<partition>:iam::<account>:(root|role/<name>|user/<name>)"
+)
 MAX_FIREHOSE_PARTITION_QUOTA = 5000
 ADMIN_ROLE_PATH_RULE = (
     "must be a role name without a path: the SCPs and the bucket and key policies exempt "
@@ -124,6 +165,16 @@ class Settings:
     replication_time_control: bool = False
     member_account_ids: tuple[str, ...] | None = None  # enrolled accounts, from the plan
     firehose_partition_quota: int = DEFAULT_FIREHOSE_PARTITION_QUOTA
+    alarm_freshness_margin_seconds: int = DEFAULT_ALARM_FRESHNESS_MARGIN_SECONDS
+    alarm_replication_latency_seconds: int = DEFAULT_ALARM_REPLICATION_LATENCY_SECONDS
+    alarm_delivery_error_events: int = DEFAULT_ALARM_DELIVERY_EVENTS
+    alarm_delivery_throttled_events: int = DEFAULT_ALARM_DELIVERY_EVENTS
+    telemetry_rules: tuple[str, ...] = ()  # organization telemetry rules (management)
+    # `up --bootstrap`: the management stack without what needs the log-archive stack
+    bootstrap: bool = False
+    reader_principal_arns: tuple[str, ...] = ()  # empty: the log-archive account's IAM
+    athena_bytes_scanned_cutoff: int = DEFAULT_ATHENA_BYTES_SCANNED_CUTOFF
+    deep_archive_after_days: int | None = None  # opt-in: Athena skips Deep Archive objects
 
     @property
     def partition(self) -> conventions.Partition:
@@ -185,6 +236,18 @@ def parse_settings(
         what="active partitions",
     )
     member_account_ids = _member_account_ids(check, partition)
+    alarms = _alarm_thresholds(check)
+    telemetry_rules = _telemetry_rules(check, partition)
+    bootstrap = check.boolean("bootstrap")
+    reader_principal_arns = _reader_principal_arns(check, partition, home_region)
+    athena_bytes_scanned_cutoff = check.integer(
+        "athenaBytesScannedCutoff",
+        DEFAULT_ATHENA_BYTES_SCANNED_CUTOFF,
+        MIN_ATHENA_BYTES_SCANNED_CUTOFF,
+        MAX_ATHENA_BYTES_SCANNED_CUTOFF,
+        what="bytes",
+    )
+    deep_archive_after_days = _deep_archive_after_days(check, retention_days)
     if check.problems:
         raise SettingsError(check.problems)
     return Settings(
@@ -209,6 +272,12 @@ def parse_settings(
         replication_time_control=replication_time_control,
         member_account_ids=member_account_ids,
         firehose_partition_quota=firehose_partition_quota,
+        **alarms,
+        telemetry_rules=telemetry_rules,
+        bootstrap=bootstrap,
+        reader_principal_arns=reader_principal_arns,
+        athena_bytes_scanned_cutoff=athena_bytes_scanned_cutoff,
+        deep_archive_after_days=deep_archive_after_days,
     )
 
 
@@ -292,6 +361,12 @@ def _log_group_exclusions(check: Checker) -> tuple[str, ...]:
         conventions.LOG_GROUP_NAME_PATTERN,
         "must be a log group name (1-512 of letters, digits and . - _ / #)",
     )
+    if naming.CANARY_LOG_GROUP in exclusions:
+        check.fail(
+            "logGroupExclusions",
+            naming.CANARY_LOG_GROUP,
+            "must not be excluded: `org-logging verify` proves the subscription with it",
+        )
     criteria = len(json.dumps(list(exclusions))) + len("LogGroupName NOT IN ")
     if criteria > MAX_SELECTION_CRITERIA_CHARS:
         check.fail(
@@ -355,6 +430,45 @@ def _deployer_role_arns(
                 f"make a trust policy of {size} characters; IAM allows {TRUST_POLICY_MAX_CHARS} "
                 "(the default quota)",
             )
+    return tuple(good)
+
+
+def _deep_archive_after_days(check: Checker, retention_days: int) -> int | None:
+    """Deep Archive after Glacier Instant Retrieval's 90 billable days, and kept there its own
+    180 before expiry; queries skip those objects until someone restores them."""
+    key = "deepArchiveAfterDays"
+    if check.values.get(key) in (None, ""):
+        return None
+    days = check.integer(key, 0, DEEP_ARCHIVE_MIN_DAYS, MAX_RETENTION_DAYS)
+    if days and retention_days < days + DEEP_ARCHIVE_MIN_DAYS:
+        check.fail(
+            key,
+            days,
+            f"must leave {DEEP_ARCHIVE_MIN_DAYS} days (Deep Archive's minimum) before "
+            f"retentionDays ({retention_days})",
+        )
+    return days or None
+
+
+def _reader_principal_arns(
+    check: Checker, partition: conventions.Partition | None, home_region: str
+) -> tuple[str, ...]:
+    """Who may assume the archive's reader role; IAM principals of the organization's
+    partition."""
+    key = "readerPrincipalArns"
+    arns = check.string_list(key, READER_PRINCIPAL_ARN_PATTERN, READER_PRINCIPAL_ARN_RULE)
+    good = []
+    for arn in arns:
+        arn_partition = arn.split(":")[1]
+        if partition and arn_partition != partition.name:
+            check.fail(
+                key,
+                arn,
+                f"(an item) is in partition {arn_partition}, but homeRegion {home_region!r} is "
+                f"in {partition.name}; one organization is one partition",
+            )
+        else:
+            good.append(arn)
     return tuple(good)
 
 
@@ -449,6 +563,58 @@ def _object_lock(check: Checker, retention_days: int) -> ObjectLock | None:
         )
         return None
     return ObjectLock(mode=mode, days=days)
+
+
+def _alarm_thresholds(check: Checker) -> dict[str, int]:
+    """The alarm thresholds (each role reads its own; the others keep their defaults)."""
+    return {
+        "alarm_freshness_margin_seconds": check.integer(
+            "alarmFreshnessMarginSeconds",
+            DEFAULT_ALARM_FRESHNESS_MARGIN_SECONDS,
+            MIN_ALARM_FRESHNESS_MARGIN_SECONDS,
+            MAX_ALARM_FRESHNESS_MARGIN_SECONDS,
+            what="seconds",
+        ),
+        "alarm_replication_latency_seconds": check.integer(
+            "alarmReplicationLatencySeconds",
+            DEFAULT_ALARM_REPLICATION_LATENCY_SECONDS,
+            ALARM_PERIOD_SECONDS,
+            MAX_ALARM_REPLICATION_LATENCY_SECONDS,
+            what="seconds",
+        ),
+        "alarm_delivery_error_events": check.integer(
+            "alarmDeliveryErrorEvents",
+            DEFAULT_ALARM_DELIVERY_EVENTS,
+            0,
+            MAX_ALARM_DELIVERY_EVENTS,
+            what="log events",
+        ),
+        "alarm_delivery_throttled_events": check.integer(
+            "alarmDeliveryThrottledEvents",
+            DEFAULT_ALARM_DELIVERY_EVENTS,
+            0,
+            MAX_ALARM_DELIVERY_EVENTS,
+            what="log events",
+        ),
+    }
+
+
+def _telemetry_rules(check: Checker, partition: conventions.Partition | None) -> tuple[str, ...]:
+    """Organization telemetry rules to create (docs/configuration.md, "Coverage by default")."""
+    kinds = check.string_list(
+        "telemetryRules",
+        TELEMETRY_KIND_PATTERN,
+        f"must be one of {', '.join(TELEMETRY_KINDS)}",
+    )
+    if kinds and partition and partition.name not in TELEMETRY_PARTITIONS:
+        check.fail(
+            "telemetryRules",
+            list(kinds),
+            f"is only available in partition {', '.join(TELEMETRY_PARTITIONS)} (organization "
+            f"telemetry rules are not documented in {partition.name}), not {partition.name}",
+        )
+        return ()
+    return kinds
 
 
 def from_pulumi_config() -> Settings:

@@ -15,17 +15,28 @@ import pulumi
 import pulumi_aws as aws
 
 from components import naming
+from components.alarms import register_source_alarms
 from components.buckets import HardenedBucket, kept, lifecycle_rules
 from components.documents import delivery
+from components.documents.alarms import SourceTarget, SourceThresholds
 from components.documents.alerts import source_detection_pattern
 from components.documents.buckets import source_bucket_policy
 from components.forwarding import forward_to_alert_bus
 from components.outputs import as_dict
 from components.roles import service_role
-from components.settings import Settings
+from components.settings import (
+    DEFAULT_ALARM_DELIVERY_EVENTS,
+    DEFAULT_ALARM_REPLICATION_LATENCY_SECONDS,
+    Settings,
+)
 from policy import conventions
 
 REPLICATION_RULE_ID = "org-logs"
+DEFAULT_ALARM_THRESHOLDS = SourceThresholds(
+    replication_latency_seconds=DEFAULT_ALARM_REPLICATION_LATENCY_SECONDS,
+    delivery_error_events=DEFAULT_ALARM_DELIVERY_EVENTS,
+    delivery_throttled_events=DEFAULT_ALARM_DELIVERY_EVENTS,
+)
 
 
 @dataclass(frozen=True)
@@ -42,6 +53,7 @@ class SourceAccountArgs:
     log_group_exclusions: tuple[str, ...] = ()
     cloudfront_legacy_logging: bool = False
     replication_time_control: bool = False
+    alarm_thresholds: SourceThresholds = DEFAULT_ALARM_THRESHOLDS
 
     @classmethod
     def from_settings(cls, s: Settings) -> SourceAccountArgs:
@@ -56,6 +68,11 @@ class SourceAccountArgs:
             log_group_exclusions=s.log_group_exclusions,
             cloudfront_legacy_logging=s.cloudfront_legacy_logging,
             replication_time_control=s.replication_time_control,
+            alarm_thresholds=SourceThresholds(
+                replication_latency_seconds=s.alarm_replication_latency_seconds,
+                delivery_error_events=s.alarm_delivery_error_events,
+                delivery_throttled_events=s.alarm_delivery_throttled_events,
+            ),
         )
 
     @property
@@ -102,8 +119,11 @@ class SourceAccountLogging(pulumi.ComponentResource):
                 cloudfront_legacy_logging=args.cloudfront_legacy_logging,
             )
         )
-        self._replication_alarm()
         destination_arn, excluded = self._subscription()
+        alarm_names = register_source_alarms(
+            self, name, self._alarm_target(destination_arn), args.alarm_thresholds
+        )
+        self._canary_log_group()
         forward_to_alert_bus(
             self,
             name,
@@ -116,7 +136,7 @@ class SourceAccountLogging(pulumi.ComponentResource):
             forwarder=args.region,
             description="org-logging: a replication configuration, the log bucket, the account's "
             "CloudWatch Logs policies or an org-logging alarm changed",
-            pattern=source_detection_pattern(args.name_prefix, args.bucket),
+            pattern=source_detection_pattern(args.bucket, alarm_names),
         )
         self.outputs = SourceAccountOutputs(
             log_bucket_name=bucket.bucket,
@@ -217,37 +237,19 @@ class SourceAccountLogging(pulumi.ComponentResource):
         )
         return role
 
-    def _replication_alarm(self) -> None:
-        """Replication failures are otherwise silent, and the local copy expires after
-        localRetentionDays. S3 publishes OperationsFailedReplication in the source bucket's
-        region when replication metrics are on:
-        https://docs.aws.amazon.com/AmazonS3/latest/userguide/repl-metrics.html"""
+    def _alarm_target(self, destination_arn: str) -> SourceTarget:
+        """What the alarms watch: replication failures and latency (S3 publishes them in the
+        source bucket's region; the local copy expires after localRetentionDays) and the
+        subscription's deliveries (components/documents/alarms.py)."""
         args = self._args
-        aws.cloudwatch.MetricAlarm(
-            f"{self._name}-replication-failed",
-            name=naming.replication_alarm_name(args.name_prefix),
-            alarm_description=(
-                f"org-logging: objects of {args.bucket} failed to replicate to "
-                f"{args.central_bucket}; they expire locally after "
-                f"{args.local_retention_days} days. Check the replication role's trust and "
-                "policy, the central bucket policy and the replication configuration "
-                "(aws s3api get-bucket-replication)."
-            ),
-            namespace="AWS/S3",
-            metric_name="OperationsFailedReplication",
-            dimensions={
-                "SourceBucket": args.bucket,
-                "DestinationBucket": args.central_bucket,
-                "RuleId": REPLICATION_RULE_ID,
-            },
-            statistic="Sum",
-            period=300,
-            evaluation_periods=1,
-            comparison_operator="GreaterThanThreshold",
-            threshold=0,
-            treat_missing_data="notBreaching",
+        return SourceTarget(
+            prefix=args.name_prefix,
             region=args.region,
-            opts=pulumi.ResourceOptions(parent=self),
+            bucket=args.bucket,
+            central_bucket=args.central_bucket,
+            rule_id=REPLICATION_RULE_ID,
+            local_retention_days=args.local_retention_days,
+            destination_arn=destination_arn,
         )
 
     # ---- CloudWatch Logs: every log group of the account x region, minus exclusions ----------
@@ -285,6 +287,17 @@ class SourceAccountLogging(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]),
         )
         return destination_arn, excluded
+
+    def _canary_log_group(self) -> aws.cloudwatch.LogGroup:
+        """Where `org-logging verify` puts its canary event; the account policy subscribes it
+        like every other group (settings refuse to exclude it), so the event proves the path."""
+        return aws.cloudwatch.LogGroup(
+            f"{self._name}-canary",
+            name=naming.CANARY_LOG_GROUP,
+            retention_in_days=naming.CANARY_RETENTION_DAYS,
+            region=self._args.region,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
 
 
 def replication_rule(args: SourceAccountArgs) -> dict:

@@ -24,6 +24,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from components.settings import SettingsError
+from enroll.arguments import discovery_arguments, doctor_parser, org_arguments, run_arguments
+from enroll.coverage.command import add_coverage_parser, command_coverage
 from enroll.demo.demo import DEMO_SEED, DemoError, run_demo
 from enroll.doctor.command import command_doctor, preflight
 from enroll.offline.analyzer.config import policy_pack_config_json
@@ -41,13 +43,14 @@ from enroll.preflight import (
     check_roles,
     check_writable_dir,
     confirm,
-    endpoint_url,
     whole_number,
 )
+from enroll.query.command import add_query_parser, command_query
 from enroll.run.automation import AutomationRunner
 from enroll.run.execute import Execution, execute
 from enroll.util.lock import LockHeld, exclusive
-from enroll.util.paths import PROJECT_DIR, NotACheckout, require_checkout
+from enroll.util.paths import NotACheckout, require_checkout
+from enroll.verify.command import add_verify_parser, command_verify
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 GITHUB_MATRIX_MAX_JOBS = 256
@@ -79,151 +82,6 @@ def parse_shard(text: str | None) -> tuple[int, int] | None:
 # --------------------------------------------------------------------------------------------
 
 
-def _org_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--settings",
-        default=str(PROJECT_DIR / "stacks" / "org.yaml"),
-        metavar="FILE",
-        help="the organization's settings file (default: stacks/org.yaml)",
-    )
-    parser.add_argument(
-        "--endpoint-url",
-        type=endpoint_url,
-        metavar="URL",
-        help="Organizations API endpoint, e.g. an emulator (boto3's AWS_ENDPOINT_URL works too)",
-    )
-
-
-def _discovery_arguments(parser: argparse.ArgumentParser) -> None:
-    _org_arguments(parser)
-    parser.add_argument(
-        "--shard",
-        metavar="I/N",
-        help="run only shard I of N (1-based): every stack is in exactly one shard",
-    )
-    parser.add_argument(
-        "--roles",
-        metavar="ROLES",
-        help="only these roles, comma-separated (log-archive,management,source)",
-    )
-
-
-def _run_arguments(parser: argparse.ArgumentParser, action: str) -> None:
-    _discovery_arguments(parser)
-    parser.add_argument(
-        "--plan",
-        metavar="FILE",
-        help="run a plan saved with `plan --json` instead of discovering the organization",
-    )
-    parser.add_argument("--report", metavar="FILE", help="write the JSON report here")
-    parser.add_argument(
-        "--concurrency",
-        type=whole_number(1, "stacks at once"),
-        metavar="N",
-        help="stacks at once, at least 1 (default: CPU count offline, 8 otherwise)",
-    )
-    parser.add_argument(
-        "--max-failures",
-        type=whole_number(0, "0 stops at the first failure"),
-        metavar="N",
-        help="stop starting stacks once more than N have failed (default: no limit)",
-    )
-    parser.add_argument(
-        "--retries",
-        type=whole_number(1, "the attempts include the first one"),
-        default=5,
-        metavar="N",
-        help="attempts for throttling and stack-lock conflicts, with jittered backoff (default 5)",
-    )
-    parser.add_argument(
-        "--state-dir",
-        metavar="DIR",
-        help="generated stack config, run ledger, reports, local backend "
-        "(default: $ORG_LOGGING_STATE_DIR or ~/.local/state/org-logging)",
-    )
-    parser.add_argument(
-        "--backend-url",
-        metavar="URL",
-        help="Pulumi backend (default: $PULUMI_BACKEND_URL, else a file backend in the state dir)",
-    )
-    parser.add_argument(
-        "--role-name",
-        default=None,
-        metavar="NAME",
-        help="role assumed in each member account via aws:assumeRoles (default: the settings' "
-        "adminRoleName, the only role the SCPs let change logging resources; '' to use the "
-        "current credentials everywhere)",
-    )
-    if action in ("preview", "up"):
-        parser.add_argument(
-            "--policy-pack",
-            action="append",
-            default=[],
-            metavar="DIR",
-            help="run this policy pack too (repeatable), e.g. --policy-pack policy",
-        )
-    if action == "preview":
-        parser.add_argument(
-            "--offline",
-            action="store_true",
-            help="no cloud, no CLI: render each stack under mocks and judge it with the pack",
-        )
-        parser.add_argument(
-            "--workers",
-            type=whole_number(1),
-            metavar="N",
-            help="offline render processes (default: CPU count)",
-        )
-    if action == "up":
-        parser.add_argument(
-            "--resume",
-            action="store_true",
-            help="skip stacks the previous run already brought up with the same config",
-        )
-        parser.add_argument(
-            "--skip-preflight",
-            action="store_true",
-            help="do not run doctor's checks first (they stop up when one fails; a saved "
-            "--plan skips them anyway)",
-        )
-    if action in ("up", "destroy"):
-        parser.add_argument(
-            "--yes",
-            action="store_true",
-            help="do not ask for confirmation (required without a terminal, e.g. in CI)",
-        )
-
-
-def _doctor_parser(commands: Any) -> None:
-    doctor = commands.add_parser(
-        "doctor",
-        help="check the organization's prerequisites and say how to fix each",
-        description="Check what org-logging needs of the organization before anything deploys "
-        "(trusted access, SCPs, other trails, the log-archive account, regions, adminRoleName, "
-        "Firehose quotas, the partition) and print each check with the command or setting "
-        "that fixes it. Exit 0 when no check fails (warnings allowed), 1 when one does.",
-    )
-    _org_arguments(doctor)
-    doctor.add_argument("--json", action="store_true", help="print the checks as JSON")
-    doctor.add_argument(
-        "--fix",
-        action="store_true",
-        help="make the safe, reversible fixes (trusted access for CloudTrail and StackSets, "
-        "SCPs on the root) after asking, then check again",
-    )
-    doctor.add_argument(
-        "--yes",
-        action="store_true",
-        help="with --fix: do not ask (required without a terminal, e.g. in CI)",
-    )
-    doctor.add_argument(
-        "--all-accounts",
-        action="store_true",
-        help="assume adminRoleName in every enrolled account (default: a sample of 10 with the "
-        "log-archive and management accounts)",
-    )
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="org-logging",
@@ -232,7 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
         "2 usage, settings or discovery errors. doctor (and up's preflight): 1 when a check fails.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    _doctor_parser(commands)
+    doctor_parser(commands)
+    add_query_parser(commands)
+    add_coverage_parser(commands, org_arguments)
+    add_verify_parser(commands, org_arguments)
 
     plan = commands.add_parser(
         "plan",
@@ -240,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Discover the organization and print the stack matrix: log-archive, "
         "management, then one source stack per active account x enrolled region.",
     )
-    _discovery_arguments(plan)
+    discovery_arguments(plan)
     output = plan.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print the plan as JSON")
     output.add_argument(
@@ -265,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(
             action, help=summary, description=summary[0].upper() + summary[1:] + "."
         )
-        _run_arguments(sub, action)
+        run_arguments(sub, action)
 
     demo = commands.add_parser(
         "demo",
@@ -306,6 +167,14 @@ def discover_plan(args: argparse.Namespace) -> tuple[OrgSettings, Organization, 
     client = organizations_client(args.endpoint_url, region=settings.home_region)
     org = discover(client, tag_key=settings.exclude.opt_out_tag, regions=settings.regions)
     return settings, org, narrow(build_plan(settings, org), args)
+
+
+def bootstrap_only(plan: Plan, args: argparse.Namespace) -> Plan:
+    if not getattr(args, "bootstrap", False):
+        return plan
+    if not (plan := plan.bootstrap()).stacks:
+        raise UsageError("--bootstrap runs the management stack, which --roles/--shard left out")
+    return plan
 
 
 def narrow(plan: Plan, args: argparse.Namespace) -> Plan:
@@ -358,17 +227,18 @@ def command_run(action: str, args: argparse.Namespace, out: Console, err: Consol
     packs = check_policy_packs(getattr(args, "policy_pack", ()) or (), offline=offline)
     if args.plan:
         try:
-            plan = narrow(load_plan(args.plan), args)
+            plan = bootstrap_only(narrow(load_plan(args.plan), args), args)
         except PlanError as error:
             raise UsageError(str(error)) from None
         org_facts = None
     else:
         settings, org, plan = discover_plan(args)
         org_facts = org.facts()
+        plan = bootstrap_only(plan, args)
         if (
             action == "up"
             and not args.skip_preflight
-            and not preflight(settings, org, args.endpoint_url, out, err)
+            and not preflight(settings, org, args.endpoint_url, out, err, bootstrap=args.bootstrap)
         ):
             return EXIT_FAILED
     print_warnings(plan, err)
@@ -452,6 +322,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return command_plan(args, out, err)
         if args.command == "doctor":
             return command_doctor(args, out, err)
+        if args.command == "query":
+            return command_query(args, out, err)
+        if args.command == "coverage":
+            return command_coverage(args, out, err, discover_plan=lambda a: discover_plan(a)[2])
+        if args.command == "verify":
+            return command_verify(args, out, err, shard=parse_shard(args.shard))
         if args.command == "demo":
             require_checkout("demo")
             try:

@@ -15,7 +15,17 @@ import yaml
 from enroll.cli import main
 from enroll.demo.emulator import Emulator, fake_credentials, sample_org, sample_settings
 
-SUBCOMMANDS = ["plan", "preview", "up", "destroy", "demo"]
+SUBCOMMANDS = [
+    "doctor",
+    "plan",
+    "preview",
+    "up",
+    "destroy",
+    "demo",
+    "coverage",
+    "verify",
+    "query",
+]
 
 
 @pytest.fixture(scope="module")
@@ -305,6 +315,9 @@ def test_demo_runs_in_one_command_and_leaves_nothing_running(tmp_path):
     topology = (out_dir / "topology.md").read_text()
     assert "```mermaid" in topology and "flowchart LR" in topology
     assert (out_dir / "plan.json").exists() and (out_dir / "org.yaml").exists()
+    # It ends with named queries over the seeded sample logs (docs/querying.md).
+    answers = json.loads((out_dir / "queries.json").read_text())
+    assert answers["rejected-flows-by-account-and-port"], answers
     # The emulator it started is gone: its port no longer answers.
     port = int(re.search(r"moto\) on http://127\.0\.0\.1:(\d+)", finished.stderr)[1])
     with (

@@ -98,7 +98,11 @@ def test_07_replication_metrics_are_always_on_and_rtc_stays_optional():
 
 
 def test_07_an_alarm_watches_failed_replication_in_the_source_region():
-    alarm = source().one("aws:cloudwatch/metricAlarm:MetricAlarm").inputs
+    alarm = (
+        source()
+        .one("aws:cloudwatch/metricAlarm:MetricAlarm", "source-eu-west-1-replication-failed")
+        .inputs
+    )
     assert {k: v for k, v in alarm.items() if k != "alarmDescription"} == {
         "name": "acme-logging-replication-failed",
         "namespace": "AWS/S3",
@@ -128,7 +132,8 @@ def test_07_alarm_state_changes_reach_the_central_topic():
     forwarded = json.loads(
         source().one("aws:cloudwatch/eventRule:EventRule").inputs["eventPattern"]
     )
-    assert alarm_events in forwarded["$or"]
+    (own_alarms,) = [p for p in forwarded["$or"] if p["source"] == ["aws.cloudwatch"]]
+    assert "acme-logging-replication-failed" in own_alarms["detail"]["alarmName"]
     central = archive().one("aws:cloudwatch/eventRule:EventRule", "log-archive-alert-rule")
     assert alarm_events in json.loads(central.inputs["eventPattern"])["$or"]
 

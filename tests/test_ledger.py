@@ -223,3 +223,49 @@ def test_the_program_digest_covers_every_program_module_subpackages_included():
     }
     assert program <= covered
     assert "components/documents/scp.py" in covered
+
+
+def test_the_fingerprint_hashes_the_config_as_compact_sorted_json_and_the_program():
+    import hashlib
+
+    from enroll.run.ledger import program_digest
+
+    stack = PlannedStack("s", "source", "333333333333", "eu-west-1", {"b": [1, 2], "a": "x"})
+    canonical = '{"a":"x","b":[1,2]}'  # sorted keys, no whitespace
+    expected = hashlib.sha256((canonical + program_digest()).encode()).hexdigest()
+    assert fingerprint(stack) == expected
+
+
+def test_a_record_is_compact_json(ledger):
+    stack = planned()
+    ledger.record("run-1", "up", stack, result(stack))
+    line = ledger.path.read_text()
+    assert line.startswith('{"runId":"run-1","action":"up","stack":"source-1","fingerprint":"')
+    assert line.endswith("\n") and ", " not in line and '": ' not in line
+
+
+def test_the_ledger_creates_missing_directories_and_a_new_file_in_an_existing_one(tmp_path):
+    stack = planned()
+    nested = Ledger(tmp_path / "a" / "b" / "c" / "ledger.jsonl")
+    nested.record("run-1", "up", stack, result(stack))
+    existing = Ledger(tmp_path / "ledger.jsonl")  # its directory is already there
+    existing.record("run-1", "up", stack, result(stack))
+    assert [r["runId"] for r in nested.records()] == ["run-1"]
+    assert [r["runId"] for r in existing.records()] == ["run-1"]
+
+
+def test_a_result_without_resources_violations_or_changes_reads_as_none_of_them():
+    read = result_from_json(
+        {"name": "s", "role": "source", "accountId": "1", "region": "r", "status": "passed"}
+    )
+    assert (read.resources, read.violations, read.changes, read.error) == (0, [], {}, None)
+
+
+def test_a_record_whose_result_cannot_be_read_is_skipped(ledger):
+    stack = planned()
+    ledger.record("run-1", "up", stack, result(stack))
+    record = json.loads(ledger.path.read_text())
+    record["result"]["resources"] = "many"  # int() refuses it
+    with ledger.path.open("a") as file:
+        file.write(json.dumps(record) + "\n")
+    assert len(list(ledger.records())) == 1

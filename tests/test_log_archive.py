@@ -79,11 +79,8 @@ def test_central_bucket_moves_to_colder_storage_and_expires_after_retention(log_
     )
     rule = next(r for r in lifecycle.inputs["rules"] if r["id"] == "archive-then-expire")
     assert rule["expiration"] == {"days": 365}
-    assert [t["storageClass"] for t in rule["transitions"]] == [
-        "STANDARD_IA",
-        "GLACIER_IR",
-        "DEEP_ARCHIVE",
-    ]
+    # Both stay readable by Athena (Deep Archive is an opt-in: test_query_storage.py).
+    assert [t["storageClass"] for t in rule["transitions"]] == ["STANDARD_IA", "GLACIER_IR"]
     assert all(t["days"] < 365 for t in rule["transitions"])
 
 
@@ -154,14 +151,27 @@ def test_exports(log_archive):
         "alertBusArn",
         "alertTopicArn",
         "excludedLogGroups",
+        "glueDatabase",
+        "athenaWorkgroup",
+        "readerRoleArn",
     }
     assert log_archive.outputs["centralBucketArn"] == f"arn:aws:s3:::{CENTRAL}"
 
 
 def test_every_child_is_parented_to_the_component(log_archive):
+    """Directly, or through a component of its own (the query layer)."""
     component = log_archive.one("org-logging:log_archive:LogArchive")
+    parents = {r.urn: r.parent for r in log_archive.resources}
+
+    def ancestors(urn: str):
+        while parents.get(urn):
+            urn = parents[urn]
+            yield urn
+
     children = [r for r in log_archive.resources if r.custom]
-    assert children and all(r.parent == component.urn for r in children)
+    assert children and all(component.urn in ancestors(r.urn) for r in children)
+    nested = [r for r in log_archive.resources if not r.custom and r.parent == component.urn]
+    assert "org-logging:query_layer:QueryLayer" in [r.type for r in nested]
 
 
 def test_destroy_keeps_the_logs_their_buckets_protections_and_the_key(log_archive):

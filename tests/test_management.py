@@ -15,6 +15,7 @@ from conftest import (
     stack_config,
     statements,
 )
+from document_literals import ADMIN_ROLE_ACTIONS
 
 from components.management import minified
 from enroll.offline.render import RenderError, render
@@ -125,21 +126,7 @@ def test_protect_logging_scp_lets_only_the_stack_set_change_the_admin_role(manag
     assert content["ProtectAdminRole"] == {
         "Sid": "ProtectAdminRole",
         "Effect": "Deny",
-        "Action": [
-            "iam:AttachRolePolicy",
-            "iam:CreateRole",
-            "iam:DeleteRole",
-            "iam:DeleteRolePermissionsBoundary",
-            "iam:DeleteRolePolicy",
-            "iam:DetachRolePolicy",
-            "iam:PutRolePermissionsBoundary",
-            "iam:PutRolePolicy",
-            "iam:UpdateAssumeRolePolicy",
-            "iam:UpdateRole",
-            "iam:UpdateRoleDescription",
-            "iam:TagRole",
-            "iam:UntagRole",
-        ],
+        "Action": ADMIN_ROLE_ACTIONS,
         "Resource": [
             f"arn:aws:iam::*:role/{ADMIN_ROLE}",
             "arn:aws:iam::*:role/stacksets-exec-*",

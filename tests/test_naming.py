@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import collections
 import re
 from pathlib import Path
 
 import name_rules
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from components import naming
@@ -43,6 +44,7 @@ def test_every_iam_cwl_and_other_name_is_valid(prefix, region):
         naming.subscription_role_name(prefix, region),
         naming.alert_forwarder_role_name(prefix, region),
         naming.alert_forwarder_role_name(prefix, "trail"),
+        naming.alert_forwarder_role_name(prefix, naming.ARCHIVE_FORWARDER),
         naming.reader_role_name(prefix),
     ]
     assert all(name_rules.is_valid_iam_role_name(role) for role in roles), roles
@@ -55,25 +57,140 @@ def test_every_iam_cwl_and_other_name_is_valid(prefix, region):
         naming.detection_rule_name(prefix),
         naming.trail_detection_rule_name(prefix),
         naming.archive_detection_rule_name(prefix),
+        naming.archive_alarm_rule_name(prefix),
     ]
     assert all(name_rules.is_valid_event_rule_name(rule) for rule in rules), rules
-    assert name_rules.is_valid_alarm_name(naming.replication_alarm_name(prefix))
+    alarms = [
+        naming.replication_alarm_name(prefix),
+        naming.replication_latency_alarm_name(prefix),
+        *(
+            naming.subscription_alarm_name(prefix, s)
+            for s in ("delivery-errors", "delivery-throttling")
+        ),
+        naming.firehose_alarm_name(prefix, region, "partitions-exceeded"),
+    ]
+    assert all(name_rules.is_valid_alarm_name(alarm) for alarm in alarms), alarms
+    # CreateTelemetryRuleForOrganization: [0-9A-Za-z-]+, 1-100 characters.
+    assert re.fullmatch(
+        r"[0-9A-Za-z-]{1,100}", naming.telemetry_rule_name(prefix, "eks-control-plane-logs")
+    )
     assert name_rules.is_valid_sns_topic_name(naming.alert_topic_name(prefix))
     assert name_rules.is_valid_kms_alias(naming.key_alias(prefix))
     assert all(name_rules.is_valid_log_group_name(g) for g in naming.archive_own_log_groups(prefix))
 
 
+def invalid_names(prefix: str) -> list[str]:
+    """The names made from `prefix` that break AWS's naming rules, in any region."""
+    made = [
+        naming.trail_name(prefix),
+        naming.destination_name(prefix),
+        naming.alert_bus_name(prefix),
+        naming.alert_rule_name(prefix),
+        naming.alert_topic_name(prefix),
+        naming.key_alias(prefix),
+        naming.firehose_role_name(prefix),
+        naming.destination_role_name(prefix),
+    ]
+    bad = [
+        name
+        for name, valid in zip(
+            made,
+            (
+                name_rules.is_valid_trail_name,
+                name_rules.is_valid_destination_name,
+                name_rules.is_valid_event_bus_name,
+                name_rules.is_valid_event_rule_name,
+                name_rules.is_valid_sns_topic_name,
+                name_rules.is_valid_kms_alias,
+                name_rules.is_valid_iam_role_name,
+                name_rules.is_valid_iam_role_name,
+            ),
+            strict=True,
+        )
+        if not valid(name)
+    ]
+    for region in sorted(conventions.REGIONS):
+        buckets = (
+            conventions.central_bucket_name(prefix, "123456789012", region),
+            conventions.central_access_log_bucket_name(prefix, "123456789012", region),
+            conventions.source_bucket_name(prefix, "123456789012", region),
+        )
+        bad += [name for name in buckets if not conventions.is_valid_bucket_name(name)]
+        role = naming.replication_role_name(prefix, region)
+        bad += [] if name_rules.is_valid_iam_role_name(role) else [role]
+    return bad
+
+
+LETTERS_AND_DIGITS = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def _put(prefix: str, where: int, text: str) -> str:
+    """`text` inside `prefix`, neither first nor last (those are rules of their own)."""
+    where = 1 + where % (len(prefix) - 1)
+    return prefix[:where] + text + prefix[where:]
+
+
+# Each rule of NAME_PREFIX_RULE that AWS's names need, and a way to break only that rule.
+NAME_BREAKING = {
+    "uppercase letter": lambda p, i: _put(p, i, "A"),
+    "character outside a-z, 0-9, -": lambda p, i: _put(p, i, "_./ @é"[i % 6]),
+    "leading hyphen": lambda p, i: "-" + p[1:],
+    "trailing hyphen": lambda p, i: p[:-1] + "-",
+    "consecutive hyphens": lambda p, i: _put(p, i, "--"),
+    "S3-reserved start": lambda p, i: ("sthree-", "amzn-s3-demo-", "xn--")[i % 3] + p,
+    # 20 characters make the access-log bucket in ap-northeast-1 64 long; S3 allows 63.
+    "far too long": lambda p, i: (p + LETTERS_AND_DIGITS * 2)[: 20 + i % 30],
+}
+
+
+@st.composite
+def name_breaking_prefixes(draw: st.DrawFn) -> tuple[str, str]:
+    """A valid prefix with exactly one rule broken: (the rule, the prefix)."""
+    rule = draw(st.sampled_from(sorted(NAME_BREAKING)))
+    prefix = NAME_BREAKING[rule](draw(valid_prefixes), draw(st.integers(0, 1000)))
+    return rule, prefix
+
+
+def test_a_prefix_the_settings_refuse_really_would_make_an_invalid_name():
+    """The prefix rules are not arbitrary: a prefix that breaks one of them (generated to
+    break it) is refused, and some name made from it breaks AWS's rules."""
+    refused: collections.Counter[str] = collections.Counter()
+
+    @settings(max_examples=300, database=None)
+    @given(case=name_breaking_prefixes())
+    def check(case: tuple[str, str]) -> None:
+        rule, prefix = case
+        event(rule)
+        assert not conventions.is_valid_name_prefix(prefix), case
+        assert invalid_names(prefix), case
+        refused[rule] += 1
+
+    check()
+    # Every example reached both assertions, and every rule was exercised.
+    assert set(refused) == set(NAME_BREAKING)
+    assert sum(refused.values()) >= 300
+
+
 @settings(max_examples=200)
-@given(prefix=prefixes)
-def test_a_prefix_the_settings_refuse_really_would_make_an_invalid_name(prefix):
-    """The extra prefix rules are not arbitrary: each refused prefix breaks some name."""
-    if conventions.is_valid_name_prefix(prefix):
-        return
-    broken = not name_rules.is_valid_trail_name(naming.trail_name(prefix)) or not all(
-        conventions.is_valid_bucket_name(conventions.source_bucket_name(prefix, "123456789012", r))
-        for r in conventions.REGIONS
+@given(
+    prefix=st.one_of(
+        st.text(LETTERS_AND_DIGITS, min_size=17, max_size=19),
+        st.text(LETTERS_AND_DIGITS, min_size=1, max_size=2),
+        st.builds(lambda d, p: d + p[1:], st.sampled_from("0123456789"), valid_prefixes),
     )
-    assert broken, prefix
+)
+def test_the_settings_keep_a_margin_refusing_short_long_and_digit_first_prefixes(prefix):
+    """17 to 19 characters, 1 or 2, or a leading digit make valid names today; the settings
+    refuse them anyway (room for longer region names, readable names)."""
+    assert not conventions.is_valid_name_prefix(prefix)
+    assert invalid_names(prefix) == []
+
+
+def test_a_valid_prefix_of_the_longest_length_makes_only_valid_names():
+    assert conventions.is_valid_name_prefix("a" * 16)
+    assert invalid_names("a" * 16) == []
+    assert invalid_names("a" * 19) == []
+    assert invalid_names("a" * 20) != []
 
 
 @pytest.mark.parametrize(

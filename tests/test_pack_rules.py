@@ -14,15 +14,15 @@ import dataclasses
 import json
 
 import pytest
+from pack_in_process import team_pack_client
 from test_policy_pack import DENY_LEAVE, PACK_CONFIG, PROTECT, judge, scp
 
-from enroll.offline.analyzer.client import AnalyzerClient
-from enroll.offline.analyzer.wire import PolicyConfig, Resource, StackInfo, make_urn
+from enroll.offline.analyzer.wire import PolicyConfig, Resource, make_urn
 
 
 @pytest.fixture(scope="module")
 def client():
-    with AnalyzerClient(stack=StackInfo(stack="team", project="team-app")) as started:
+    with team_pack_client() as started:
         yield started
 
 

@@ -7,15 +7,15 @@ from __future__ import annotations
 import json
 
 import pytest
+from pack_in_process import team_pack_client
 from test_policy_pack import PACK_CONFIG, PROTECT, judge, scp
 
-from enroll.offline.analyzer.client import AnalyzerClient
-from enroll.offline.analyzer.wire import Resource, StackInfo, make_urn
+from enroll.offline.analyzer.wire import Resource, make_urn
 
 
 @pytest.fixture(scope="module")
 def client():
-    with AnalyzerClient(stack=StackInfo(stack="team", project="team-app")) as started:
+    with team_pack_client() as started:
         yield started
 
 

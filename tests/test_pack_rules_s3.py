@@ -12,10 +12,10 @@ import json
 from typing import Any
 
 import pytest
+from pack_in_process import team_pack_client
 from test_policy_pack import PACK_CONFIG, judge
 
-from enroll.offline.analyzer.client import AnalyzerClient
-from enroll.offline.analyzer.wire import Resource, StackInfo, make_urn
+from enroll.offline.analyzer.wire import Resource, make_urn
 
 REPLICATION = "log-replication-preserves-history"
 CENTRAL = "acme-org-logs-222222222222-us-east-1"
@@ -25,7 +25,7 @@ SOURCE = "acme-logs-333333333333-us-east-1"
 
 @pytest.fixture(scope="module")
 def client():
-    with AnalyzerClient(stack=StackInfo(stack="team", project="team-app")) as started:
+    with team_pack_client() as started:
         yield started
 
 

@@ -13,6 +13,7 @@ import json
 import re
 
 import pytest
+from pack_in_process import team_pack_client
 from pulumi.runtime.proto import analyzer_pb2
 from test_policy_pack import DENY_LEAVE, PACK_CONFIG, PROTECT, judge, scp
 
@@ -20,7 +21,6 @@ from enroll.offline.analyzer.client import AnalyzerClient
 from enroll.offline.analyzer.wire import (
     PolicyConfig,
     Resource,
-    StackInfo,
     make_urn,
     policy_config_proto,
 )
@@ -50,7 +50,7 @@ BUCKET = "acme-app-data-333333333333-us-east-1"
 
 @pytest.fixture(scope="module")
 def client():
-    with AnalyzerClient(stack=StackInfo(stack="team", project="team-app")) as started:
+    with team_pack_client() as started:
         yield started
 
 

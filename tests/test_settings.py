@@ -56,6 +56,15 @@ def test_the_config_keys_are_exactly_those_of_the_design():
         "replicationTimeControl",  # RTC optional
         "memberAccountIds",  # the plan's enrolled accounts (aws-cn destination policies)
         "firehosePartitionQuota",  # active partitions per region's stream
+        "alarmFreshnessMarginSeconds",  # issue 13: Firehose DataFreshness = buffer + margin
+        "alarmReplicationLatencySeconds",  # issue 13: the replication SLA
+        "alarmDeliveryErrorEvents",  # issue 13: CloudWatch Logs subscription DeliveryErrors
+        "alarmDeliveryThrottledEvents",  # issue 13: and DeliveryThrottling
+        "telemetryRules",  # issue 13: organization telemetry rules (management)
+        "bootstrap",  # set by `up --bootstrap` for the run that creates adminRoleName
+        "readerPrincipalArns",  # issue 14: who may assume the reader role
+        "athenaBytesScannedCutoff",  # issue 14: the workgroup's per-query limit
+        "deepArchiveAfterDays",  # issue 14: opt-in storage class Athena skips
     }
 
 

@@ -368,10 +368,18 @@ def test_detection_rule_covers_replication_bucket_account_policy_and_alarm_chang
                     "eventName": ["PutAccountPolicy", "DeleteAccountPolicy"],
                 },
             },
+            # This stack's own alarms by name: the log archive forwards its own, never twice.
             {
                 "source": ["aws.cloudwatch"],
                 "detail-type": ["CloudWatch Alarm State Change"],
-                "detail": {"alarmName": [{"prefix": "acme-logging-"}]},
+                "detail": {
+                    "alarmName": [
+                        "acme-logging-cwl-delivery-errors",
+                        "acme-logging-cwl-delivery-throttling",
+                        "acme-logging-replication-failed",
+                        "acme-logging-replication-latency",
+                    ]
+                },
             },
         ]
     }

@@ -109,19 +109,49 @@ def alarm_changes(prefix: str) -> Document:
     }
 
 
+def named_alarm_changes(names: list[str]) -> Document:
+    """State changes of these alarms only: each account x region forwards its own alarms, so
+    an alarm is never forwarded twice (the log archive is often a source account too)."""
+    return {
+        "source": ["aws.cloudwatch"],
+        "detail-type": [ALARM_STATE_CHANGE],
+        "detail": {"alarmName": sorted(names)},
+    }
+
+
+# S3's event for a new object, sent to EventBridge when the bucket's notification turns it on:
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/ev-events.html
+OBJECT_CREATED = "Object Created"
+
+
+def firehose_error_objects(bucket: str | None = None) -> Document:
+    """A new object under FirehoseErrors/ of `bucket` (of any bucket when None: the central
+    rule hears what the log archive's forwarder already filtered): records Firehose could not
+    process or partition."""
+    detail: Document = {"object": {"key": [{"prefix": f"{naming.FIREHOSE_ERRORS}/"}]}}
+    if bucket is not None:
+        detail = {"bucket": {"name": [bucket]}, **detail}
+    return {"source": ["aws.s3"], "detail-type": [OBJECT_CREATED], "detail": detail}
+
+
+def archive_alarm_pattern(bucket: str, alarm_names: list[str]) -> Document:
+    """What the log archive forwards to the central bus: its alarms, and Firehose's errors."""
+    return any_of(named_alarm_changes(alarm_names), firehose_error_objects(bucket))
+
+
 def any_of(*patterns: Document) -> Document:
     """One rule for several patterns: `$or` works at the top level of a pattern:
     https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html"""
     return {"$or": list(patterns)} if len(patterns) > 1 else patterns[0]
 
 
-def source_detection_pattern(prefix: str, bucket: str) -> Document:
+def source_detection_pattern(bucket: str, alarm_names: list[str]) -> Document:
     """What a member account x region forwards to the central alert bus."""
     return any_of(
         replication_changes(),
         log_bucket_changes(bucket),
         account_policy_changes(),
-        alarm_changes(prefix),
+        named_alarm_changes(alarm_names),
     )
 
 
@@ -138,6 +168,7 @@ def central_alert_pattern(prefix: str) -> Document:
         account_policy_changes(),
         trail_changes(),
         alarm_changes(prefix),
+        firehose_error_objects(),
     )
 
 

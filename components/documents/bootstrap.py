@@ -12,6 +12,8 @@ from typing import Any
 from components import naming
 from components.documents.bootstrap_actions import (
     ALERT_TOPIC,
+    CANARY_READS,
+    CANARY_WRITES,
     CENTRAL_KEY,
     DELIVERY_LOGS,
     DELIVERY_STREAMS,
@@ -21,6 +23,7 @@ from components.documents.bootstrap_actions import (
     LOGGING_ALARMS,
     LOGGING_ROLES,
     NO_RESOURCE_TYPE,
+    QUERY_LAYER,
     actions_by_scope,
 )
 from components.documents.grammar import (
@@ -102,14 +105,20 @@ def scope_resources(region: str, name_prefix: str) -> dict[str, list[str] | str]
         return naming.arn(region, service, "*", "*", resource)
 
     ours = naming.protected_name_prefix(name_prefix)
+    database = naming.glue_database_name(name_prefix)
     bus = naming.alert_bus_name(name_prefix)
     org_logs = naming.org_logs_name(name_prefix)
     group = naming.firehose_log_group(name_prefix)
     destination = anywhere("logs", f"destination:{org_logs}")
+    canary = naming.canary_prefix("*")
+    source_buckets, archive_buckets = naming.log_bucket_name_patterns(name_prefix)
     return {
         LOG_BUCKETS: [
             naming.s3_bucket_arn(region, pattern)
-            for pattern in naming.log_bucket_name_patterns(name_prefix)
+            for pattern in (
+                *naming.log_bucket_name_patterns(name_prefix),
+                naming.athena_results_bucket_name(name_prefix, "*", "*"),
+            )
         ],
         LOGGING_ROLES: naming.iam_role_arn(region, "*", f"{ours}*"),
         LOGGING_ALARMS: anywhere("cloudwatch", f"alarm:{ours}*"),
@@ -121,12 +130,29 @@ def scope_resources(region: str, name_prefix: str) -> dict[str, list[str] | str]
         DELIVERY_LOGS: [
             anywhere("logs", f"log-group:{group}"),
             anywhere("logs", f"log-group:{group}:*"),
+            anywhere("logs", f"log-group:{naming.CANARY_LOG_GROUP}"),
+            anywhere("logs", f"log-group:{naming.CANARY_LOG_GROUP}:*"),
             destination,
         ],
         LOG_SUBSCRIPTIONS: [anywhere("logs", "log-group:*"), destination],
         DELIVERY_STREAMS: anywhere("firehose", f"deliverystream/{org_logs}-*"),
         CENTRAL_KEY: [anywhere("kms", "key/*"), anywhere("kms", naming.key_alias(name_prefix))],
         ALERT_TOPIC: anywhere("sns", naming.alert_topic_name(name_prefix)),
+        # `org-logging verify`: the canary into the source buckets, read back from the archive.
+        CANARY_WRITES: [
+            naming.s3_objects_arn(region, source_buckets, f"{canary}*"),
+            anywhere("logs", f"log-group:{naming.CANARY_LOG_GROUP}:*"),
+        ],
+        CANARY_READS: [
+            naming.s3_objects_arn(region, archive_buckets, f"{canary}*"),
+            naming.s3_objects_arn(region, archive_buckets, f"{naming.CLOUDWATCH_LOGS}/*"),
+        ],
+        QUERY_LAYER: [
+            anywhere("glue", "catalog"),
+            anywhere("glue", f"database/{database}"),
+            anywhere("glue", f"table/{database}/*"),
+            anywhere("athena", f"workgroup/{naming.athena_workgroup_name(name_prefix)}"),
+        ],
         NO_RESOURCE_TYPE: "*",
     }
 

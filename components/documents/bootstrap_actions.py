@@ -25,6 +25,9 @@ LOG_SUBSCRIPTIONS = "LogSubscriptions"
 DELIVERY_STREAMS = "DeliveryStreams"
 CENTRAL_KEY = "CentralKey"
 ALERT_TOPIC = "AlertTopic"
+CANARY_WRITES = "CanaryWrites"
+CANARY_READS = "CanaryReads"
+QUERY_LAYER = "QueryLayer"
 NO_RESOURCE_TYPE = "NoResourceType"
 SCOPES = (
     LOG_BUCKETS,
@@ -36,6 +39,9 @@ SCOPES = (
     DELIVERY_STREAMS,
     CENTRAL_KEY,
     ALERT_TOPIC,
+    CANARY_WRITES,
+    CANARY_READS,
+    QUERY_LAYER,
     NO_RESOURCE_TYPE,
 )
 
@@ -102,6 +108,10 @@ S3_ACTIONS: dict[str, Actions] = {
         "s3:PutBucketObjectLockConfiguration", "s3:GetBucketObjectLockConfiguration"
     ),
     "aws:s3/bucketAcl:BucketAcl": _bucket_part("s3:PutBucketAcl", "s3:GetBucketAcl"),
+    # The central bucket's EventBridge switch; deleting it is a Put of an empty configuration.
+    "aws:s3/bucketNotification:BucketNotification": _bucket_part(
+        "s3:PutBucketNotification", "s3:GetBucketNotification"
+    ),
 }
 
 IAM_ACTIONS: dict[str, Actions] = {
@@ -274,6 +284,42 @@ KEY_AND_ALERT_ACTIONS: dict[str, Actions] = {
     },
 }
 
+# The log-archive's query layer: the Glue database and tables, the Athena workgroup and its
+# named queries. Glue authorizes on the catalog, the database and the table; deleting a
+# database also deletes its tables:
+# https://docs.aws.amazon.com/glue/latest/dg/glue-specifying-resource-arns.html
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonathena.html
+QUERY_ACTIONS: dict[str, Actions] = {
+    "aws:glue/catalogDatabase:CatalogDatabase": {
+        QUERY_LAYER: (
+            "glue:CreateDatabase",
+            "glue:GetDatabase",
+            "glue:UpdateDatabase",
+            "glue:DeleteDatabase",
+            "glue:GetTags",
+            "glue:TagResource",
+            "glue:UntagResource",
+        )
+    },
+    "aws:glue/catalogTable:CatalogTable": {
+        QUERY_LAYER: ("glue:CreateTable", "glue:GetTable", "glue:UpdateTable", "glue:DeleteTable")
+    },
+    "aws:athena/workgroup:Workgroup": {
+        QUERY_LAYER: (
+            "athena:CreateWorkGroup",
+            "athena:GetWorkGroup",
+            "athena:UpdateWorkGroup",
+            "athena:DeleteWorkGroup",
+            "athena:ListTagsForResource",
+            "athena:TagResource",
+            "athena:UntagResource",
+        )
+    },
+    "aws:athena/namedQuery:NamedQuery": {
+        QUERY_LAYER: ("athena:CreateNamedQuery", "athena:GetNamedQuery", "athena:DeleteNamedQuery")
+    },
+}
+
 # Every resource type the member stacks (log-archive, source) register.
 RESOURCE_ACTIONS: dict[str, Actions] = {
     **S3_ACTIONS,
@@ -281,6 +327,7 @@ RESOURCE_ACTIONS: dict[str, Actions] = {
     **MONITORING_ACTIONS,
     **LOGS_ACTIONS,
     **KEY_AND_ALERT_ACTIONS,
+    **QUERY_ACTIONS,
 }
 
 # The data sources they call.
@@ -291,11 +338,22 @@ INVOKE_ACTIONS: dict[str, Actions] = {
 # What the provider itself calls: the account of its credentials (aws:allowedAccountIds).
 PROVIDER_ACTIONS: Actions = {NO_RESOURCE_TYPE: ("sts:GetCallerIdentity",)}
 
+# `org-logging verify`: put the canary object and event (only under the canary prefix and into
+# the canary log group), then read them back from the central bucket. GetObject on SSE-KMS
+# objects also needs kms:Decrypt on the key (HeadObject is authorized as s3:GetObject):
+# https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html
+VERIFY_ACTIONS: Actions = {
+    CANARY_WRITES: ("s3:PutObject", "logs:CreateLogStream", "logs:PutLogEvents"),
+    CANARY_READS: ("s3:GetObject",),
+    CENTRAL_KEY: ("kms:Decrypt",),
+}
+
 
 def actions_by_scope() -> dict[str, list[str]]:
     """Every action of the tables above, by scope, once each, in table order."""
     merged: dict[str, list[str]] = {scope: [] for scope in SCOPES}
-    for table in (*RESOURCE_ACTIONS.values(), *INVOKE_ACTIONS.values(), PROVIDER_ACTIONS):
+    tables = (*RESOURCE_ACTIONS.values(), *INVOKE_ACTIONS.values(), PROVIDER_ACTIONS)
+    for table in (*tables, VERIFY_ACTIONS):
         for scope, actions in table.items():
             merged[scope].extend(a for a in actions if a not in merged[scope])
     return {scope: actions for scope, actions in merged.items() if actions}

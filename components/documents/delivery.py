@@ -9,6 +9,11 @@ from components import naming
 from components.documents.grammar import EVERYONE, Document, allow, policy, trust_policy
 from policy import conventions
 
+# Dynamic partitioning needs a buffer of at least 64 MiB:
+# https://docs.aws.amazon.com/firehose/latest/dev/dynamic-partitioning.html
+FIREHOSE_BUFFER_MB = 64
+FIREHOSE_BUFFER_SECONDS = 300
+
 
 def replication_trust_policy(*, region: str, account: str, bucket: str) -> Document:
     return trust_policy(

@@ -12,6 +12,8 @@ from pathlib import Path
 import yaml
 from rich.console import Console
 
+from enroll.demo.archive_seed import Gaps
+from enroll.demo.coverage_demo import show_coverage
 from enroll.demo.diagram import topology_markdown
 from enroll.demo.emulator import (
     OPT_IN_REGION,
@@ -20,6 +22,7 @@ from enroll.demo.emulator import (
     sample_org,
     sample_settings,
 )
+from enroll.demo.query_demo import show_queries
 from enroll.doctor.command import doctor_context, fix
 from enroll.doctor.render import doctor_table
 from enroll.doctor.run import run_checks
@@ -40,6 +43,10 @@ DEMO_SEED = 1
 
 # Two regions every account has, and an opt-in one that one account has not enabled.
 DEMO_REGIONS = ("us-east-1", "eu-west-1", OPT_IN_REGION)
+
+# The deliberate gaps coverage shows: one account's flow logs stale, one sending no CloudWatch Logs.
+STALE_FLOW_LOGS = "payments-prod-1"
+NO_CLOUDWATCH_LOGS = "orders-prod-2"
 
 
 def run_demo(
@@ -91,9 +98,13 @@ def run_demo(
             code = execute(plan, runner, how, out=out, err=err)
         topology = out_dir / "topology.md"
         topology.write_text(topology_markdown(org, plan))
+        gaps = Gaps(sample.accounts[STALE_FLOW_LOGS], sample.accounts[NO_CLOUDWATCH_LOGS])
+        show_coverage(emulator, plan, gaps, out_dir / "coverage.json", out=out, err=err)
+        show_queries(emulator.endpoint_url, out_dir / "queries.json", out=out, err=err)
     out.print(
         f"settings: {settings_file}\ndoctor: {out_dir / 'doctor.json'}\n"
-        f"plan: {out_dir / 'plan.json'}\ntopology: {topology}"
+        f"plan: {out_dir / 'plan.json'}\ntopology: {topology}\n"
+        f"coverage: {out_dir / 'coverage.json'}\nqueries: {out_dir / 'queries.json'}"
     )
     return code
 

@@ -14,7 +14,7 @@ from enroll.doctor.aws import DoctorAws
 from enroll.doctor.context import Context
 from enroll.doctor.model import FixCall, Report
 from enroll.doctor.render import doctor_table, print_report
-from enroll.doctor.run import fix_and_check_again, run_checks
+from enroll.doctor.run import BOOTSTRAP_CREATES, fix_and_check_again, run_checks
 from enroll.org.discovery import Organization, discover, organizations_client
 from enroll.org.settings import OrgSettings, load_org_settings
 from enroll.preflight import ask_yes_no
@@ -108,9 +108,13 @@ def preflight(
     endpoint_url: str | None,
     out: Console,
     err: Console,
+    *,
+    bootstrap: bool = False,
 ) -> bool:
-    """`up`'s first step: doctor's checks. False (after the table) when one fails."""
-    report = run_checks(doctor_context(settings, endpoint_url, org=org))
+    """`up`'s first step: doctor's checks (for `--bootstrap`, all but those of what it
+    creates). False (after the table) when one fails."""
+    skip = BOOTSTRAP_CREATES if bootstrap else frozenset()
+    report = run_checks(doctor_context(settings, endpoint_url, org=org), skip=skip)
     if report.count("warn") or report.count("fail"):
         out.print(doctor_table(report, "preflight"))
     else:

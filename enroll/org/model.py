@@ -6,10 +6,10 @@ Shared by discovery/planning, the runners (offline and Automation API) and the o
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
-from components.contract import ROLES, Role
+from components.contract import ROLES, Role, config_key
 
 Action = Literal["preview", "up", "destroy"]
 # passed: the operation succeeded (and, for previews, no mandatory violation);
@@ -116,6 +116,17 @@ class Plan:
     def only(self, roles: Iterable[str]) -> Plan:
         wanted = set(roles)
         return Plan(tuple(s for s in self.stacks if s.role in wanted), self.excluded, self.warnings)
+
+    def bootstrap(self) -> Plan:
+        """`up --bootstrap`: the management stack alone, told to leave out what needs the
+        log-archive stack (the trail), so that adminRoleName exists before that stack runs."""
+        key = config_key("bootstrap")
+        stacks = tuple(
+            replace(s, config={**s.config, key: "true"})
+            for s in self.stacks
+            if s.role == "management"
+        )
+        return Plan(stacks, self.excluded, self.warnings)
 
 
 @dataclass(frozen=True)

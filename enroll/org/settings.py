@@ -27,10 +27,11 @@ from components.settings import (
 from enroll.util import strictyaml
 
 DISCOVERED_KEYS = ("role", "orgId", "managementAccountId", "accountId", "memberAccountIds")
+RUN_KEYS = ("bootstrap",)  # set for one run by a flag (`up --bootstrap`), never in the file
 FILE_KEYS = tuple(
     key
     for key in (*COMMON_KEYS, *(k for keys in ROLE_KEYS.values() for k in keys))
-    if key not in DISCOVERED_KEYS
+    if key not in DISCOVERED_KEYS and key not in RUN_KEYS
 )
 EXCLUDE_KEYS = ("accountIds", "ouIds", "optOutTag")
 OU_ID_PATTERN = re.compile(r"^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$")
@@ -150,6 +151,11 @@ def parse_org_settings(raw: Any, path: str) -> OrgSettings:
             problems.append(
                 f"{path}: {key} is not set in the file: it is discovered from the organization "
                 "(orgId, managementAccountId, memberAccountIds) or per account (role, accountId)"
+            )
+        elif key in RUN_KEYS:
+            problems.append(
+                f"{path}: {key} is not set in the file: `org-logging up --bootstrap` sets it "
+                "for the one run that creates adminRoleName before the log-archive stack exists"
             )
         else:
             problems.append(

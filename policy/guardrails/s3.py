@@ -197,7 +197,11 @@ def replication_rule_problems(
                 f"{where} replicates into the central log bucket with filter prefix "
                 f"{filter_prefix!r}; replicate exactly {conventions.AWS_LOGS}/<accountId>/."
             )
-        elif source_account and filter_prefix != conventions.account_logs_prefix(source_account):
+        elif (
+            source_account
+            and not is_unknown(filter_prefix)
+            and filter_prefix != conventions.account_logs_prefix(source_account)
+        ):
             problems.append(
                 f"{where} replicates {filter_prefix!r} into the central log bucket, but its source "
                 f"bucket belongs to account {source_account}: an account may only replicate "

@@ -12,7 +12,13 @@ from typing import Any
 import pytest
 import yaml
 
-from enroll.demo.emulator import Emulator, fake_credentials, sample_org, sample_settings
+from enroll.demo.emulator import (
+    Emulator,
+    SampleOrg,
+    fake_credentials,
+    sample_org,
+    sample_settings,
+)
 from enroll.org.discovery import discover, organizations_client
 from enroll.org.plan import build_plan
 from enroll.org.settings import parse_org_settings
@@ -28,9 +34,20 @@ def emulated_org(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """A fresh emulated organization per test module: deployments never meet each other."""
     with fake_credentials(), Emulator() as emulator:
         sample = sample_org(emulator)
+        before_bootstrap(emulator, sample)
         settings_file = tmp_path_factory.mktemp("org") / "org.yaml"
         settings_file.write_text(yaml.safe_dump(sample_settings(sample, regions=E2E_REGIONS)))
         yield emulator, sample, settings_file
+
+
+def before_bootstrap(emulator: Emulator, sample: SampleOrg) -> None:
+    """The organization as a user has it before the first `up`: StackSets' organizations access
+    activated, as `org-logging doctor --fix` does (the admin-role StackSet needs it), and no
+    adminRoleName in the management account yet (the management stack creates it there; the
+    members' roles stand for what the StackSet creates)."""
+    emulator.client("cloudformation").activate_organizations_access()
+    iam = emulator.client("iam")
+    iam.delete_role(RoleName=sample_settings(sample)["adminRoleName"])
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -70,3 +71,32 @@ def test_the_resources_really_landed_in_the_emulator(project, engine_env, demo_p
     assert s3.get_bucket_versioning(Bucket=central)["Status"] == "Enabled"
     policy = json.loads(s3.get_bucket_policy(Bucket=central)["Policy"])
     assert any(s.get("Sid") == "DenyReplicatedDeletes" for s in policy["Statement"])
+
+
+def test_the_admin_role_bootstrap_landed_in_the_emulator(project, engine_env, demo_plan):
+    """The management stack's StackSet is in moto, service-managed, and the management
+    account has its own adminRoleName, trusting the deployer (moto's root credentials here)."""
+    import boto3
+
+    management = first_of(demo_plan, "management")
+    endpoint = engine_env["AWS_ENDPOINT_URL"]
+    cloudformation = boto3.client("cloudformation", endpoint_url=endpoint, region_name="us-east-1")
+    stack_set = cloudformation.describe_stack_set(StackSetName="acme-logging-admin-role")
+    assert stack_set["StackSet"]["PermissionModel"] == "SERVICE_MANAGED"
+    assert stack_set["StackSet"]["Status"] == "ACTIVE"
+    role_name = management.config["org-logging:adminRoleName"]
+    iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1")
+    trust = iam.get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"]
+    trust = json.loads(trust) if isinstance(trust, str) else trust
+    root = f"arn:aws:iam::{management.account_id}:root"
+    assert trust["Statement"] == [
+        {
+            "Sid": "ManagementAccountDeployers",
+            "Effect": "Allow",
+            "Principal": {"AWS": root},
+            "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
+            "Condition": {"ArnEquals": {"aws:PrincipalArn": [root]}},
+        }
+    ]
+    names = iam.list_role_policies(RoleName=role_name)["PolicyNames"]
+    assert names and all(re.fullmatch(r"acme-logging-admin-\d+", n) for n in names), names

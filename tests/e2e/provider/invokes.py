@@ -1,18 +1,21 @@
 """The data sources the program calls (Invoke), answered from the emulator.
 
 getCallerIdentity, getRegion and getPartition also work without an emulator; the
-Organizations, S3 and KMS ones need it.
+Organizations, S3, KMS and IAM ones need it.
 """
 
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Callable
 from typing import Any
 
 from .policy_eval import Request, applying_statements
 from .resources import ApiError, error_code, require_region
 from .session import AwsSession, dns_suffix, partition_of
+
+_ASSUMED_ROLE = re.compile(r"arn:([^:]+):sts::(\d{12}):assumed-role/([^/]+)/(.+)")
 
 
 class UnsupportedInvoke(Exception):
@@ -218,6 +221,27 @@ def get_caller_identity(aws: AwsSession, args: dict[str, Any]) -> dict[str, Any]
     }
 
 
+def get_session_context(aws: AwsSession, args: dict[str, Any]) -> dict[str, Any]:
+    """The role behind an assumed-role ARN, path included (GetRole: the assumed-role ARN drops
+    the path); any other ARN is its own issuer, as the real data source answers:
+    https://www.pulumi.com/registry/packages/aws/api-docs/iam/getsessioncontext/"""
+    arn = str(args["arn"])
+    result = {"id": arn, "arn": arn, "issuerArn": arn, "issuerId": "", "issuerName": ""}
+    result["sessionName"] = ""
+    match = _ASSUMED_ROLE.fullmatch(arn)
+    if match is None:
+        return result
+    partition, account, name, session = match.groups()
+    role = aws.client("iam", account=account).get_role(RoleName=name)["Role"]
+    return {
+        **result,
+        "issuerArn": f"arn:{partition}:iam::{account}:role{role['Path']}{name}",
+        "issuerId": role["RoleId"],
+        "issuerName": name,
+        "sessionName": session,
+    }
+
+
 def get_region(aws: AwsSession, args: dict[str, Any]) -> dict[str, Any]:
     region = _region(aws, args)
     suffix = dns_suffix(partition_of(region))
@@ -248,6 +272,7 @@ INVOKES: dict[str, Callable[[AwsSession, dict[str, Any]], dict[str, Any]]] = {
     "aws:s3/getCanonicalUserId:getCanonicalUserId": get_canonical_user_id,
     "aws:kms/getKey:getKey": get_key,
     "aws:index/getCallerIdentity:getCallerIdentity": get_caller_identity,
+    "aws:iam/getSessionContext:getSessionContext": get_session_context,
     "aws:index/getRegion:getRegion": get_region,
     "aws:index/getPartition:getPartition": get_partition,
 }

@@ -9,11 +9,13 @@ Where moto 5.2.5 skips a check AWS makes, a stand-in check raises the error AWS 
 (`ApiError`): the trust-policy grammar on CreateRole, JSON in PutBucketPolicy, the size of an
 SCP, the number of SCPs on one target, a bucket policy's Deny statements on the provider's own
 bucket calls, ACLs on a bucket whose ownership is BucketOwnerEnforced, trusted access for an
-organization trail. Each is marked "moto gap".
+organization trail, organizations access for a service-managed StackSet. Each is marked
+"moto gap".
 
 `base` holds what every handler shares (`ApiError`, `Ctx`, `Handler`, Pulumi input shapes as
 API shapes); `s3` and `s3_parts`, `iam`, `organizations` and `others` (KMS, SNS, CloudWatch
-Logs, EventBridge, CloudTrail) one service each; `registry` which handler serves a type.
+Logs, EventBridge, CloudTrail) and `cloudformation` (StackSets) one service each; `registry`
+which handler serves a type.
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from .base import Handler, as_int
+from .cloudformation import StackSet, StackSetInstance
+from .cloudwatch import METRIC_ALARM, MetricAlarm, metric_alarm_conflicts
 from .iam import Role, RolePolicy
 from .organizations import OrgPolicy, PolicyAttachment
 from .others import LOG_RETENTION_DAYS, EventBus, KmsAlias, KmsKey, LogGroup, SnsTopic, Trail
@@ -73,6 +75,9 @@ HANDLERS: dict[str, Handler] = {
     "aws:cloudwatch/logGroup:LogGroup": LogGroup(),
     "aws:cloudwatch/eventBus:EventBus": EventBus(),
     "aws:cloudtrail/trail:Trail": Trail(),
+    METRIC_ALARM: MetricAlarm(),
+    "aws:cloudformation/stackSet:StackSet": StackSet(),
+    "aws:cloudformation/stackSetInstance:StackSetInstance": StackSetInstance(),
 }
 
 
@@ -102,4 +107,6 @@ def check_failures(token: str, inputs: dict[str, Any]) -> list[tuple[str, str]]:
                     f"expected retention_in_days to be one of [{allowed}], got {as_int(days)}",
                 )
             )
+    if token == METRIC_ALARM:
+        failures += metric_alarm_conflicts(inputs)
     return failures
