@@ -22,6 +22,7 @@ BUCKET_TAMPER_ACTIONS = [
     "s3:PutBucketPublicAccessBlock",
     "s3:PutBucketAcl",
     "s3:PutBucketLogging",
+    "s3:PutBucketNotification",
     "s3:PutReplicationConfiguration",
 ]
 OBJECT_TAMPER_ACTIONS = [

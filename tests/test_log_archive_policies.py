@@ -164,6 +164,7 @@ def test_deletes_and_lifecycle_or_policy_changes_are_denied_to_all_but_the_admin
             "s3:PutBucketPublicAccessBlock",
             "s3:PutBucketAcl",
             "s3:PutBucketLogging",
+            "s3:PutBucketNotification",
             "s3:PutReplicationConfiguration",
         ],
         "Resource": CENTRAL_ARN,

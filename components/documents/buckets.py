@@ -35,6 +35,8 @@ BUCKET_TAMPER_ACTIONS = [
     "s3:PutBucketPublicAccessBlock",
     "s3:PutBucketAcl",
     "s3:PutBucketLogging",
+    # Turning off the bucket's EventBridge notifications silences the FirehoseErrors/ alert.
+    "s3:PutBucketNotification",
     "s3:PutReplicationConfiguration",
 ]
 
