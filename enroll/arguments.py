@@ -21,7 +21,8 @@ def org_arguments(parser: argparse.ArgumentParser) -> None:
         "--endpoint-url",
         type=endpoint_url,
         metavar="URL",
-        help="Organizations API endpoint, e.g. an emulator (boto3's AWS_ENDPOINT_URL works too)",
+        help="the endpoint of every AWS API call, e.g. an emulator (boto3's AWS_ENDPOINT_URL "
+        "works too)",
     )
 
 
