@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from datetime import datetime
-from types import TracebackType
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from components.naming import LOG_TYPES
@@ -23,6 +20,7 @@ from enroll.coverage.model import (
     format_duration,
     iso,
 )
+from enroll.util.progress import LinesOrBar
 
 STYLE = {"ARRIVING": "green", "STALE": "yellow", "NONE": "red", "NOT_EXPECTED": "dim"}
 # The failing cells the table lists; --json lists every cell.
@@ -154,67 +152,31 @@ def legend() -> str:
     return "; ".join(f"{status}, {meaning}" for status, meaning in MEANING.items())
 
 
-class ScanProgress:
+class ScanProgress(LinesOrBar):
     """A bar on a terminal; without one (CI, nohup) a line at each tenth and, while nothing
     finishes, a heartbeat every `heartbeat` seconds, as `up`'s progress does."""
 
     def __init__(self, total: int, console: Console, heartbeat: float = 30.0) -> None:
-        self.total = total
-        self.console = console
-        self.lines = not console.is_terminal
-        self.heartbeat = heartbeat
+        super().__init__(total, console, heartbeat=heartbeat, transient=True)
         self.done = 0
-        self._progress = Progress(
-            TextColumn("coverage", markup=False),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        )
-        self._task = self._progress.add_task("coverage", total=total)
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._beat: threading.Thread | None = None
-        self._last = time.monotonic()
+        self._count_lock = threading.Lock()
         self._next_tenth = 1
 
-    def __enter__(self) -> ScanProgress:
-        if self.lines:
-            self._say(f"coverage: {self.total} account x log type listings")
-            self._beat = threading.Thread(target=self._heartbeat, name="heartbeat", daemon=True)
-            self._beat.start()
-        else:
-            self._progress.start()
-        return self
+    def first_line(self) -> str:
+        return f"coverage: {self.total} account x log type listings"
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._stop.set()
-        if self._beat is not None:
-            self._beat.join()
-        if not self.lines:
-            self._progress.stop()
+    def heartbeat_line(self) -> str:
+        return f"coverage: ... {self.done}/{self.total}"
+
+    def description(self) -> str:
+        return "coverage"
 
     def __call__(self, finished: int) -> None:
-        with self._lock:
+        with self._count_lock:
             self.done += finished
             done = self.done
-        self._progress.update(self._task, completed=done)
+        self.advance_to(done)
         if self.lines and self.total and done * 10 >= self._next_tenth * self.total:
             while done * 10 >= self._next_tenth * self.total:
                 self._next_tenth += 1
-            self._say(f"coverage: {done}/{self.total}")
-
-    def _heartbeat(self) -> None:
-        while not self._stop.wait(min(self.heartbeat, 1.0)):
-            if time.monotonic() - self._last >= self.heartbeat:
-                self._say(f"coverage: ... {self.done}/{self.total}")
-
-    def _say(self, line: str) -> None:
-        self._last = time.monotonic()
-        self.console.print(line, markup=False, highlight=False)
+            self.say(f"coverage: {done}/{self.total}")

@@ -7,27 +7,17 @@ from __future__ import annotations
 import json
 import os
 import re
-import threading
-import time
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.table import Table
 from rich.text import Text
 
 from enroll.org.model import Action, Plan, StackResult
 from enroll.run.orchestrator import RoleSummary, RunOutcome, Tally
 from enroll.util.files import atomic_write
+from enroll.util.progress import LinesOrBar
 
 MESSAGE_WIDTH = 160
 _STATUS_STYLE = {"passed": "green", "failed": "red", "error": "red bold", "skipped": "yellow"}
@@ -171,7 +161,7 @@ def write_json_report(
     atomic_write(target, text)
 
 
-class RichProgress:
+class RichProgress(LinesOrBar):
     """Progress for `run_plan(..., progress=bar)`: total = stacks, one step per finish.
 
     On a terminal, a bar. Without one (CI, nohup) a bar would print nothing until the end, so it
@@ -190,78 +180,31 @@ class RichProgress:
         label: str = "stacks",
         heartbeat: float = 30.0,
     ) -> None:
-        self.total = total
+        super().__init__(total, console or Console(stderr=True), heartbeat=heartbeat)
         self.label = label
-        self.console = console or Console(stderr=True)
-        self.lines = not self.console.is_terminal
-        self.heartbeat = heartbeat
-        self._progress = Progress(
-            TextColumn("{task.description}", markup=False),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=self.console,
-            transient=False,
-        )
-        self._task: TaskID | None = None
         self._tally = Tally(total)
-        self._started = time.monotonic()
-        self._last_line = self._started
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._beat: threading.Thread | None = None
 
-    def __enter__(self) -> RichProgress:
-        self._started = self._last_line = time.monotonic()
-        if self.lines:
-            self._say(f"{self.label}: {self.total} stacks")
-            self._beat = threading.Thread(target=self._heartbeat, name="heartbeat", daemon=True)
-            self._beat.start()
-        else:
-            self._progress.start()
-        self._task = self._progress.add_task(self._describe(self._tally), total=self.total)
-        return self
+    def first_line(self) -> str:
+        return f"{self.label}: {self.total} stacks"
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self._stop.set()
-        if self._beat is not None:
-            self._beat.join()
-        if not self.lines:
-            self._progress.stop()
+    def heartbeat_line(self) -> str:
+        return f"... {self._tally.done}/{self.total} finished; {self.description()}"
+
+    def description(self) -> str:
+        return f"{self.label}: {self._tally.describe()}"
+
+    def prefix(self, line: str) -> str:
+        return f"{_clock(self.elapsed())} {line}"
 
     def __call__(self, result: StackResult, tally: Tally) -> None:
-        if self._task is None:
-            raise RuntimeError("RichProgress is used outside its `with` block")
         self._tally = tally
-        self._progress.update(self._task, completed=tally.done, description=self._describe(tally))
+        self.advance_to(tally.done)
         if self.lines:
             width = len(str(self.total))
-            self._say(
+            self.say(
                 f"[{tally.done:>{width}}/{self.total}] {result.status:<7} {result.name} "
                 f"({result.duration_seconds:.1f}s)"
             )
-
-    def _heartbeat(self) -> None:
-        while not self._stop.wait(min(self.heartbeat, 1.0)):
-            if time.monotonic() - self._last_line >= self.heartbeat:
-                tally = self._tally
-                self._say(f"... {tally.done}/{self.total} finished; {self._describe(tally)}")
-
-    def _say(self, line: str) -> None:
-        with self._lock:
-            elapsed = time.monotonic() - self._started
-            self.console.print(
-                f"{_clock(elapsed)} {line}", markup=False, highlight=False, soft_wrap=True
-            )
-            self._last_line = time.monotonic()
-
-    def _describe(self, tally: Tally) -> str:
-        return f"{self.label}: {tally.describe()}"
 
 
 def _clock(seconds: float) -> str:
