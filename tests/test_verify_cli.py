@@ -7,6 +7,7 @@ import gzip
 import io
 import itertools
 import json
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -17,7 +18,8 @@ from components import naming
 from enroll.cli import build_parser, main
 from enroll.demo.emulator import Emulator, fake_credentials, sample_org, sample_settings
 from enroll.org.model import Plan, PlannedStack
-from enroll.verify.command import command_verify
+from enroll.verify.command import VerifyProgress, command_verify
+from enroll.verify.model import StackCanary
 from enroll.verify.run import Clock, select_stacks
 
 # ---- which stacks ------------------------------------------------------------------------------
@@ -210,3 +212,32 @@ def test_help_says_how_long_it_takes_and_what_it_leaves(capsys):
     text = " ".join(capsys.readouterr().out.split())
     assert "Firehose buffers up to 300 s" in text
     assert "Nothing is deleted" in text
+
+
+# ---- progress while Firehose buffers ---------------------------------------------------------
+
+
+def test_without_a_terminal_each_path_is_a_line_and_a_heartbeat_says_verify_is_waiting():
+    console = Console(file=io.StringIO(), width=160, color_system=None, force_terminal=False)
+    canary = StackCanary.for_stack(source("333333333333", "eu-west-1"), "run-1")
+    replication = canary.probes["replication"]
+    replication.status, replication.sent_at, replication.found_at = "arrived", 10.0, 25.0
+    with VerifyProgress(2, console, heartbeat=0.05) as progress:
+        progress(canary, replication)
+        deadline = time.monotonic() + 10
+        while "settled" not in console.file.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.01)
+    lines = console.file.getvalue().splitlines()
+    assert lines[:2] == [
+        "verify: waiting for 2 paths",
+        "  source-333333333333-eu-west-1 replica (S3): arrived in 15 s",
+    ]
+    assert any(line.startswith("verify: ... 1/2 paths settled, ") for line in lines[2:])
+    assert progress.settled == 1
+
+
+def test_on_a_terminal_verify_shows_a_bar_and_no_heartbeat():
+    console = Console(file=io.StringIO(), width=160, color_system=None, force_terminal=True)
+    with VerifyProgress(2, console, heartbeat=0.01):
+        time.sleep(0.1)
+    assert "paths settled," not in console.file.getvalue()

@@ -4,6 +4,7 @@ organization, sends the canaries, waits for them, and prints the table or the JS
 from __future__ import annotations
 
 import argparse
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +18,7 @@ from enroll.org.plan import build_plan
 from enroll.org.settings import load_org_settings
 from enroll.preflight import UsageError, check_report_path, whole_number
 from enroll.util.files import atomic_write
+from enroll.util.progress import LinesOrBar
 from enroll.verify.aws import CanaryAws, CanaryCalls
 from enroll.verify.model import PATHS, Probe, StackCanary, VerifyReport
 from enroll.verify.run import (
@@ -142,14 +144,11 @@ def command_verify(
         f"{args.timeout:g} s (Firehose buffers up to {FIREHOSE_BUFFER_SECONDS} s)",
         highlight=False,
     )
-    verifier = Verifier(
-        calls,
-        pipeline,
-        clock=clock,
-        concurrency=args.concurrency,
-        on_change=lambda canary, probe: err.print(progress_line(canary, probe), highlight=False),
-    )
-    report = verifier.run(stacks, timeout=args.timeout, poll=args.poll_interval)
+    with VerifyProgress(2 * len(stacks), err) as progress:
+        verifier = Verifier(
+            calls, pipeline, clock=clock, concurrency=args.concurrency, on_change=progress
+        )
+        report = verifier.run(stacks, timeout=args.timeout, poll=args.poll_interval)
     if report_path:
         atomic_write(report_path, report.dumps() + "\n")
     if args.json:
@@ -167,6 +166,32 @@ def command_verify(
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
+class VerifyProgress(LinesOrBar):
+    """Each path's arrival, timeout or error as a line, under a bar of the paths settled; without
+    a terminal, a heartbeat while Firehose buffers and nothing arrives."""
+
+    def __init__(self, total: int, console: Console, heartbeat: float = 30.0) -> None:
+        super().__init__(total, console, heartbeat=heartbeat, transient=True)
+        self.settled = 0
+        self._count = threading.Lock()
+
+    def first_line(self) -> str:
+        return f"verify: waiting for {self.total} paths"
+
+    def heartbeat_line(self) -> str:
+        return f"verify: ... {self.settled}/{self.total} paths settled, {self.elapsed():.0f} s"
+
+    def description(self) -> str:
+        return "verify: paths settled"
+
+    def __call__(self, canary: StackCanary, probe: Probe) -> None:
+        with self._count:
+            self.settled += 1
+            settled = self.settled
+        self.advance_to(settled)
+        self.say(progress_line(canary, probe))
+
+
 def describe(probe: Probe) -> str:
     if probe.status == "arrived":
         return f"arrived in {probe.latency:g} s"
@@ -174,7 +199,7 @@ def describe(probe: Probe) -> str:
 
 
 def progress_line(canary: StackCanary, probe: Probe) -> str:
-    return f"  {canary.stack.name} {PATH_TITLES[probe.path]}: {escape(describe(probe))}"
+    return f"  {canary.stack.name} {PATH_TITLES[probe.path]}: {describe(probe)}"  # plain text
 
 
 def verify_table(report: VerifyReport) -> Table:
