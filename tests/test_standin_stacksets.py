@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from typing import Any
 
+import boto3
 import pytest
 from standin import as_role, client, rpc_error, starter
 
@@ -194,3 +195,108 @@ def test_get_session_context_gives_an_assumed_roles_role_with_its_path(org, star
     root_arn = root.invoke("aws:index/getCallerIdentity:getCallerIdentity")["arn"]
     assert root_arn == f"arn:aws:iam::{MANAGEMENT}:root"
     assert root.invoke(SESSION_CONTEXT, arn=root_arn)["issuerArn"] == root_arn
+
+
+ROLE_TEMPLATE = json.dumps(
+    {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Resources": {
+            "AdminRole": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "RoleName": "OrgLoggingAdmin",
+                    "AssumeRolePolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"AWS": f"arn:aws:iam::{MANAGEMENT}:root"},
+                                "Action": "sts:AssumeRole",
+                            }
+                        ],
+                    },
+                    "Policies": [
+                        {
+                            "PolicyName": "acme-logging-admin-1",
+                            "PolicyDocument": {
+                                "Version": "2012-10-17",
+                                "Statement": [
+                                    {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}
+                                ],
+                            },
+                        }
+                    ],
+                },
+            }
+        },
+    }
+)
+
+
+def role_instance(provider, root: str, tolerance: int) -> Any:
+    name, _ = provider.create(STACK_SET, "admin-role", stack_set_inputs(templateBody=ROLE_TEMPLATE))
+    return {
+        "stackSetName": name,
+        "deploymentTargets": {"organizationalUnitIds": [root]},
+        "stackSetInstanceRegion": "us-east-1",
+        "operationPreferences": {"failureTolerancePercentage": tolerance},
+        "retainStack": True,
+    }
+
+
+def member_iam(emulator: Emulator, account: str) -> Any:
+    sts = client(emulator, "sts")
+    credentials = sts.assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", RoleSessionName="test"
+    )["Credentials"]
+    return boto3.client(
+        "iam",
+        endpoint_url=emulator.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )
+
+
+def test_an_instance_creates_the_templates_role_in_every_member_but_not_the_management(org, start):
+    emulator, root, member = org
+    client(emulator, "cloudformation").activate_organizations_access()
+    provider = start(region="us-east-1")
+    provider.create(INSTANCE, "admin-role-instance", role_instance(provider, root, 10))
+    role = member_iam(emulator, member).get_role(RoleName="OrgLoggingAdmin")["Role"]
+    assert role["Arn"] == f"arn:aws:iam::{member}:role/OrgLoggingAdmin"
+    assert member_iam(emulator, member).list_role_policies(RoleName="OrgLoggingAdmin")[
+        "PolicyNames"
+    ] == ["acme-logging-admin-1"]
+    with pytest.raises(Exception, match="NoSuchEntity"):
+        client(emulator, "iam").get_role(RoleName="OrgLoggingAdmin")  # the management account
+
+
+def test_an_instance_fails_like_aws_when_a_role_of_that_name_exists_beyond_the_tolerance(
+    org, start
+):
+    emulator, root, member = org
+    client(emulator, "cloudformation").activate_organizations_access()
+    member_iam(emulator, member).create_role(
+        RoleName="OrgLoggingAdmin", AssumeRolePolicyDocument=json.dumps({"Statement": []})
+    )
+    provider = start(region="us-east-1")
+    instance = role_instance(provider, root, 10)  # 1 of 1 accounts failing is over 10 %
+    assert rpc_error(lambda: provider.create(INSTANCE, "admin-role-instance", instance)) == (
+        f"creating {INSTANCE} (admin-role-instance): operation error CreateStackInstances, api "
+        "error OperationFailed: stack set operation for acme-logging-admin-role FAILED: 1 of 1 "
+        f"accounts failed, over the failure tolerance of 10 %: {member}: Role OrgLoggingAdmin "
+        "already exists"
+    )
+
+
+def test_an_instance_created_again_finds_its_own_roles_and_carries_on(org, start):
+    """A run killed while the instance was being created creates it again on resume."""
+    emulator, root, member = org
+    client(emulator, "cloudformation").activate_organizations_access()
+    provider = start(region="us-east-1")
+    instance = role_instance(provider, root, 0)
+    provider.create(INSTANCE, "admin-role-instance", instance)
+    provider.create(INSTANCE, "admin-role-instance", instance)
+    assert member_iam(emulator, member).get_role(RoleName="OrgLoggingAdmin")["Role"]["RoleName"]

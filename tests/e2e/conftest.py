@@ -43,11 +43,13 @@ def emulated_org(tmp_path_factory: pytest.TempPathFactory) -> Any:
 def before_bootstrap(emulator: Emulator, sample: SampleOrg) -> None:
     """The organization as a user has it before the first `up`: StackSets' organizations access
     activated, as `org-logging doctor --fix` does (the admin-role StackSet needs it), and no
-    adminRoleName in the management account yet (the management stack creates it there; the
-    members' roles stand for what the StackSet creates)."""
+    adminRoleName anywhere yet: the management stack creates it, with its StackSet in every
+    active member account (a role already there would fail the StackSet, as in AWS) and a
+    plain role in the management account."""
     emulator.client("cloudformation").activate_organizations_access()
-    iam = emulator.client("iam")
-    iam.delete_role(RoleName=sample_settings(sample)["adminRoleName"])
+    role_name = sample_settings(sample)["adminRoleName"]
+    for account in (sample.management_account_id, *sample.accounts.values()):
+        emulator.client("iam", account).delete_role(RoleName=role_name)
 
 
 @pytest.fixture(scope="session")

@@ -100,3 +100,15 @@ def test_the_admin_role_bootstrap_landed_in_the_emulator(project, engine_env, de
     ]
     names = iam.list_role_policies(RoleName=role_name)["PolicyNames"]
     assert names and all(re.fullmatch(r"acme-logging-admin-\d+", n) for n in names), names
+    # The StackSet's instance created the same role in the member accounts (none had it).
+    archive = first_of(demo_plan, "log-archive")
+    member_iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1")
+    member_iam.meta.events.register(
+        "before-sign.iam",
+        lambda request, **_: request.headers.__setitem__("x-moto-account-id", archive.account_id),
+    )
+    member_role = member_iam.get_role(RoleName=role_name)["Role"]
+    member_trust = member_role["AssumeRolePolicyDocument"]
+    member_trust = json.loads(member_trust) if isinstance(member_trust, str) else member_trust
+    assert member_trust["Statement"] == trust["Statement"]
+    assert member_iam.list_role_policies(RoleName=role_name)["PolicyNames"] == names

@@ -1,6 +1,8 @@
-"""CloudFormation StackSets: the StackSet goes to moto; its instances are recorded in memory,
-their template is not deployed (the sample organization has adminRoleName in every account
-already, as the StackSet would have made it).
+"""CloudFormation StackSets: the StackSet goes to moto; an instance deploys the StackSet's
+template (its IAM roles: all our template has) into every active account under its target
+OUs but the management account, as StackSets' execution role would, and fails like AWS when
+more accounts fail than the operation's failure tolerance allows (a role of that name already
+there fails its account: CloudFormation does not adopt resources).
 
 moto gap: moto creates and updates a SERVICE_MANAGED StackSet, and its instances, whatever
 the organization allows. AWS needs the caller to be the organization's management account and
@@ -10,6 +12,7 @@ enroll/demo/emulator_access.py, answers DescribeOrganizationsAccess).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from .base import ApiError, Ctx, Handler, ignore_not_found, is_not_found, short_id
@@ -130,8 +133,87 @@ class StackSetInstance(Handler):
 
     def create(self, ctx: Ctx) -> tuple[str, dict[str, Any]]:
         self._check(ctx, "CreateStackInstances")
-        return self.describe(ctx)
+        resource_id, outputs = self.describe(ctx)
+        deploy_roles(ctx)
+        return resource_id, outputs
 
     def update(self, ctx: Ctx, resource_id: str, olds: dict[str, Any]) -> dict[str, Any]:
         self._check(ctx, "UpdateStackInstances")
         return {}
+
+
+# Marks what an instance created, as CloudFormation knows its own stack's resources: creating
+# the instance again (a run killed mid-create, then resumed) finds them and carries on.
+STACK_SET_TAG = "standin:stack-set"
+
+
+def accounts_under(ctx: Ctx, targets: list[str]) -> list[str]:
+    """Active accounts under the target roots or OUs, nested OUs included, but the caller's
+    (the management account): StackSets never deploy there."""
+    organizations = ctx.client("organizations")
+    accounts: list[str] = []
+    parents = list(targets)
+    while parents:
+        parent = parents.pop()
+        for page in organizations.get_paginator("list_accounts_for_parent").paginate(
+            ParentId=parent
+        ):
+            accounts += [
+                a["Id"]
+                for a in page["Accounts"]
+                if a["Status"] == "ACTIVE" and a["Id"] != ctx.account
+            ]
+        for page in organizations.get_paginator("list_organizational_units_for_parent").paginate(
+            ParentId=parent
+        ):
+            parents += [ou["Id"] for ou in page["OrganizationalUnits"]]
+    return sorted(set(accounts))
+
+
+def deploy_roles(ctx: Ctx) -> None:
+    """Create the template's roles in each target account; AWS stops the operation (FAILED)
+    when the failed accounts exceed FailureTolerancePercentage of them:
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_StackSetOperationPreferences.html
+    """
+    inputs = ctx.inputs
+    targets = (inputs.get("deploymentTargets") or {}).get("organizationalUnitIds") or []
+    name = inputs["stackSetName"]
+    body = ctx.client("cloudformation").describe_stack_set(StackSetName=name)["StackSet"]
+    template = json.loads(body["TemplateBody"])
+    roles = [
+        r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::IAM::Role"
+    ]
+    preferences = inputs.get("operationPreferences") or {}
+    tolerance = int(preferences.get("failureTolerancePercentage") or 0)
+    accounts = accounts_under(ctx, targets)
+    failed = []
+    for account in accounts:
+        iam = ctx.aws.client("iam", "us-east-1", account=account)
+        for role in roles:
+            try:
+                iam.create_role(
+                    RoleName=role["RoleName"],
+                    AssumeRolePolicyDocument=json.dumps(role["AssumeRolePolicyDocument"]),
+                    Tags=[{"Key": STACK_SET_TAG, "Value": name}],
+                    **({"Description": role["Description"]} if role.get("Description") else {}),
+                )
+            except Exception as error:
+                if "EntityAlreadyExists" not in str(error):
+                    raise
+                tags = iam.get_role(RoleName=role["RoleName"])["Role"].get("Tags") or []
+                if {"Key": STACK_SET_TAG, "Value": name} not in tags:
+                    failed.append(f"{account}: Role {role['RoleName']} already exists")
+                continue  # this StackSet's own stack instance is already there
+            for policy in role.get("Policies", []):
+                iam.put_role_policy(
+                    RoleName=role["RoleName"],
+                    PolicyName=policy["PolicyName"],
+                    PolicyDocument=json.dumps(policy["PolicyDocument"]),
+                )
+    if accounts and len(failed) * 100 > tolerance * len(accounts):
+        raise ApiError(
+            "OperationFailed",
+            f"stack set operation for {name} FAILED: {len(failed)} of {len(accounts)} accounts "
+            f"failed, over the failure tolerance of {tolerance} %: " + "; ".join(failed[:5]),
+            "CreateStackInstances",
+        )
