@@ -402,15 +402,10 @@ def _deployer_role_arns(
     account_known = management_account_id not in ("", UNDISCOVERED_ACCOUNT_ID)
     good = []
     for arn in arns:
-        _, arn_partition, _, _, account, _ = arn.split(":", 5)
-        if partition and arn_partition != partition.name:
-            check.fail(
-                key,
-                arn,
-                f"(an item) is in partition {arn_partition}, but homeRegion {home_region!r} is "
-                f"in {partition.name}; one organization is one partition",
-            )
-        elif account_known and account != management_account_id:
+        account = arn.split(":", 5)[4]
+        if not _in_partition(check, key, arn, partition, home_region):
+            continue
+        if account_known and account != management_account_id:
             check.fail(
                 key,
                 arn,
@@ -459,17 +454,25 @@ def _reader_principal_arns(
     arns = check.string_list(key, READER_PRINCIPAL_ARN_PATTERN, READER_PRINCIPAL_ARN_RULE)
     good = []
     for arn in arns:
-        arn_partition = arn.split(":")[1]
-        if partition and arn_partition != partition.name:
-            check.fail(
-                key,
-                arn,
-                f"(an item) is in partition {arn_partition}, but homeRegion {home_region!r} is "
-                f"in {partition.name}; one organization is one partition",
-            )
-        else:
+        if _in_partition(check, key, arn, partition, home_region):
             good.append(arn)
     return tuple(good)
+
+
+def _in_partition(
+    check: Checker, key: str, arn: str, partition: conventions.Partition | None, home_region: str
+) -> bool:
+    """An ARN of the organization's partition (the one of homeRegion); else a problem."""
+    arn_partition = arn.split(":")[1]
+    if partition and arn_partition != partition.name:
+        check.fail(
+            key,
+            arn,
+            f"(an item) is in partition {arn_partition}, but homeRegion {home_region!r} is "
+            f"in {partition.name}; one organization is one partition",
+        )
+        return False
+    return True
 
 
 def _cloudfront_legacy_logging(check: Checker, partition: conventions.Partition | None) -> bool:
