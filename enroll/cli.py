@@ -53,6 +53,17 @@ from enroll.util.paths import NotACheckout, require_checkout
 from enroll.verify.command import add_verify_parser, command_verify
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+# What an interruption left, by command (a run interrupted once stacks started says it itself).
+INTERRUPTED = {
+    "preview": "before any stack ran",
+    "up": "before any stack ran",
+    "destroy": "before any stack ran",
+    "verify": "the canaries already sent stay (they expire with the logs); nothing was deleted",
+    "doctor": "the --fix calls already made stay; run doctor again to see where it stands",
+    "coverage": "nothing was changed",
+    "query": "nothing was changed",
+    "plan": "nothing was changed",
+}
 GITHUB_MATRIX_MAX_JOBS = 256
 STACKS_PER_SHARD = 100
 
@@ -346,7 +357,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         err.print("[bold red]error:[/]", escape(str(error)), highlight=False)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        err.print("[bold yellow]interrupted[/] before any stack ran", highlight=False)
+        err.print(f"[bold yellow]interrupted[/]: {INTERRUPTED.get(args.command, '')}".rstrip(": "))
         return EXIT_INTERRUPTED
     finally:
         restore()
