@@ -3,10 +3,11 @@
     .venv/bin/python benchmarks/offline_preview.py                 # 1,000 accounts x 4 regions
     .venv/bin/python benchmarks/offline_preview.py --accounts 100  # a quicker look
 
-Prints: how the organization was built and discovered, stacks/s of the offline preview (render
-under mocks + the pack over the analyzer protocol, every stack), the peak RSS of the whole
-process tree, and the orchestrator's wall time against the ideal schedule of a fake runner
-with a fixed latency.
+Prints: how the organization was built and discovered; for the offline preview judged in process
+and over gRPC by the pack process (interleaved, `--rounds` pairs), stacks/s and CPU ms per stack
+by phase (render, judge, cross-check, orchestration) with the load average before and after;
+the peak RSS of the whole process tree; a cold then a warm (cached) re-preview; and the
+orchestrator's wall time against the ideal schedule of a fake runner with a fixed latency.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 from enroll.demo.emulator import Emulator, fake_credentials, sample_org, sample_settings
 from enroll.offline.runner import OfflineRunner, pack_config
 from enroll.org.discovery import discover, organizations_client
-from enroll.org.model import Action, Plan, PlannedStack, StackResult
+from enroll.org.model import Action, OrgFacts, Plan, PlannedStack, StackResult
 from enroll.org.plan import build_plan
 from enroll.org.settings import parse_org_settings
 from enroll.run.ledger import Ledger
@@ -101,6 +102,72 @@ def ideal_seconds(plan: Plan, concurrency: int, latency: float) -> float:
     return sum(math.ceil(count / concurrency) * latency for count in phases.values())
 
 
+def _cpu_seconds(pid: int | None) -> float:
+    """User + system CPU of a live process, from /proc/<pid>/stat."""
+    if pid is None:
+        return 0.0
+    with open(f"/proc/{pid}/stat") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _load() -> str:
+    return "load " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def preview_pass(
+    plan: Plan,
+    org: OrgFacts,
+    config: dict,
+    workers: int,
+    *,
+    judge: str = "in-process",
+    cache: Path | None = None,
+    label: str = "",
+) -> None:
+    """One offline preview of the plan; prints stacks/s and CPU ms per stack by phase."""
+    load_before = _load()
+    with tempfile.TemporaryDirectory() as state:
+        started = time.perf_counter()
+        with OfflineRunner(
+            org=org,
+            policy_config=config,
+            workers=workers,
+            judge=judge,  # type: ignore[arg-type]
+            state_dir=cache,
+        ) as runner:
+            ready = time.perf_counter() - started
+            pack_cpu, own_cpu, began = (
+                _cpu_seconds(runner.pack_pid),
+                os.times(),
+                time.perf_counter(),
+            )
+            outcome = run_plan(
+                plan,
+                runner,
+                RunOptions(action="preview", concurrency=workers * 2),
+                ledger=Ledger(Path(state) / "ledger.jsonl"),
+            )
+            elapsed = time.perf_counter() - began
+            pack_cpu = _cpu_seconds(runner.pack_pid) - pack_cpu
+            ended = os.times()
+    stacks = len(plan.stacks)
+    ms = {phase: seconds * 1000 / stacks for phase, seconds in runner.worker_cpu.items()}
+    orchestration = (ended.user + ended.system - own_cpu.user - own_cpu.system) * 1000 / stacks
+    judge_ms = ms.get("judge", 0.0) + (0.0 if judge == "in-process" else pack_cpu * 1000 / stacks)
+    cross_ms = ms.get("cross-check", 0.0) + (pack_cpu * 1000 / stacks if judge != "grpc" else 0)
+    total = ms.get("render", 0.0) + judge_ms + cross_ms + orchestration
+    summary = outcome.summary().to_json()
+    counts = {k: summary[k] for k in ("passed", "failed", "error", "cached") if summary.get(k)}
+    print(
+        f"{label or judge + ' judge':>17}: {stacks} stacks in {elapsed:.1f} s = "
+        f"{stacks / elapsed:.1f} stacks/s (ready in {ready:.1f} s); CPU ms/stack: "
+        f"render {ms.get('render', 0.0):.1f}, judge {judge_ms:.1f}, cross-check {cross_ms:.1f} "
+        f"({runner.cross_checked} stacks), orchestration {orchestration:.1f}, total {total:.1f}; "
+        f"{counts}; {load_before} -> {_load()}"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -112,6 +179,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="render processes")
     parser.add_argument("--latency", type=float, default=0.05, help="fake runner latency, seconds")
     parser.add_argument("--concurrency", type=int, default=16, help="fake runner concurrency")
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="in-process/gRPC pairs, interleaved (default 2)"
+    )
     args = parser.parse_args()
 
     with fake_credentials(), Emulator() as emulator:
@@ -137,29 +207,19 @@ def main() -> int:
         f"{args.regions} regions"
     )
 
-    with tempfile.TemporaryDirectory() as state, TreeMemory() as memory:
-        started = time.perf_counter()
-        with OfflineRunner(
-            org=org.facts(), policy_config=pack_config(settings.name_prefix), workers=args.workers
-        ) as runner:
-            ready = time.perf_counter() - started
-            outcome = run_plan(
-                plan,
-                runner,
-                RunOptions(action="preview", concurrency=args.workers * 2),
-                ledger=Ledger(Path(state) / "ledger.jsonl"),
+    config = pack_config(settings.name_prefix)
+    judges = [j for _ in range(args.rounds) for j in ("in-process", "grpc")]  # interleaved
+    with TreeMemory() as memory:
+        for judge in judges:
+            preview_pass(plan, org.facts(), config, args.workers, judge=judge)
+    if judges:
+        print(f"  peak RSS of the process tree: {memory.peak_kib / 1024:.0f} MiB")
+
+    with tempfile.TemporaryDirectory() as cache_dir:
+        for label in ("cache cold", "cache warm"):
+            preview_pass(
+                plan, org.facts(), config, args.workers, cache=Path(cache_dir), label=label
             )
-        elapsed = time.perf_counter() - started
-    summary = outcome.summary().to_json()
-    resources = sum(r.resources for r in outcome.results)
-    print(
-        f"offline preview: {len(plan.stacks)} stacks, {resources} resources in {elapsed:.1f} s "
-        f"(pack and {args.workers} workers ready in {ready:.1f} s) = "
-        f"{len(plan.stacks) / elapsed:.1f} stacks/s, {resources / elapsed:.0f} resources/s"
-    )
-    counts = {k: summary[k] for k in ("passed", "failed", "error", "skipped") if k in summary}
-    print(f"  statuses: {counts}, exit code {summary['exitCode']}")
-    print(f"  peak RSS of the process tree: {memory.peak_kib / 1024:.0f} MiB")
 
     with tempfile.TemporaryDirectory() as state:
         runner = FixedLatencyRunner(args.latency)

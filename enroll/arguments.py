@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from enroll.offline.runner import CROSS_CHECK_EVERY, JUDGES
 from enroll.preflight import endpoint_url, whole_number
 from enroll.util.paths import PROJECT_DIR
 
@@ -105,6 +106,27 @@ def run_arguments(parser: argparse.ArgumentParser, action: str) -> None:
             type=whole_number(1),
             metavar="N",
             help="offline render processes (default: CPU count)",
+        )
+        parser.add_argument(
+            "--judge",
+            choices=JUDGES,
+            default=JUDGES[0],
+            help="offline: judge in each render process with the pack's own servicer "
+            "(in-process, default), or over gRPC with the pack process, as the engine does",
+        )
+        parser.add_argument(
+            "--cross-check-every",
+            type=whole_number(0, "0 never cross-checks"),
+            default=CROSS_CHECK_EVERY,
+            metavar="N",
+            help="offline, in-process: judge every Nth stack with the pack process too; a "
+            f"disagreement is that stack's error, with both verdicts (default {CROSS_CHECK_EVERY})",
+        )
+        parser.add_argument(
+            "--no-cache",
+            action="store_true",
+            help="offline: render and judge every stack, even one whose config, program, pack "
+            "and SDKs match a verdict in the state dir",
         )
     if action == "up":
         parser.add_argument(

@@ -262,7 +262,12 @@ def command_run(action: str, args: argparse.Namespace, out: Console, err: Consol
         with exclusive(state_dir, action):
             if offline:
                 with OfflineRunner(
-                    org=org_facts, policy_config=plan_pack_config(plan), workers=args.workers
+                    org=org_facts,
+                    policy_config=plan_pack_config(plan),
+                    workers=args.workers,
+                    judge=args.judge,
+                    cross_check_every=args.cross_check_every,
+                    state_dir=None if args.no_cache else state_dir,
                 ) as offline_runner:
                     return execute(plan, offline_runner, how(os.cpu_count() or 1), out=out, err=err)
             runner = AutomationRunner(

@@ -149,6 +149,7 @@ def test_the_json_report_has_the_documented_shape(tmp_path):
         "error": 1,
         "skipped": 1,
         "resumed": 1,
+        "cached": 0,
         "mandatoryViolations": 1,
         "advisoryViolations": 1,
         "resources": 34,
@@ -166,6 +167,7 @@ def test_the_json_report_has_the_documented_shape(tmp_path):
                 "error": 0,
                 "skipped": 0,
                 "resumed": 1,
+                "cached": 0,
                 "mandatoryViolations": 0,
                 "advisoryViolations": 0,
                 "resources": 20,
@@ -177,6 +179,7 @@ def test_the_json_report_has_the_documented_shape(tmp_path):
                 "error": 0,
                 "skipped": 0,
                 "resumed": 0,
+                "cached": 0,
                 "mandatoryViolations": 0,
                 "advisoryViolations": 1,
                 "resources": 5,
@@ -188,6 +191,7 @@ def test_the_json_report_has_the_documented_shape(tmp_path):
                 "error": 1,
                 "skipped": 1,
                 "resumed": 0,
+                "cached": 0,
                 "mandatoryViolations": 1,
                 "advisoryViolations": 0,
                 "resources": 9,
@@ -250,7 +254,7 @@ def test_the_summary_table_has_a_row_per_role_and_a_total():
     rows = {line.split("│")[1].strip(): line for line in text.splitlines() if line.count("│") > 5}
     assert list(rows) == ["log-archive", "management", "source", "total"]
     cells = [cell.strip() for cell in rows["total"].split("│")[2:-1]]
-    assert cells == ["5", "2", "1", "1", "1", "1", "1", "1", "34"]
+    assert cells == ["5", "2", "1", "1", "1", "1", "0", "1", "1", "34"]
     assert "stopped early: failure tolerance (1) exceeded" in " ".join(text.split())
 
 
@@ -369,3 +373,14 @@ def test_on_a_terminal_there_is_no_line_per_stack_and_no_heartbeat():
 )
 def test_the_first_problem_is_the_error_not_the_framing(error, expected):
     assert first_problem(passed("a", error=error)) == expected
+
+
+def test_cached_stacks_are_counted_in_the_table_and_the_json_summary():
+    outcome = outcome_of(
+        passed("management", "management", resources=5, cached=True),
+        passed("log-archive", "log-archive", resources=20),
+    )
+    cells = [cell.strip() for cell in render(summary_table(outcome)).splitlines()[-2].split("│")]
+    assert cells[1:-1] == ["total", "2", "2", "0", "0", "0", "0", "1", "0", "0", "25"]
+    assert outcome.summary().to_json()["cached"] == 1
+    assert [r.to_json().get("cached") for r in outcome.results] == [True, None]

@@ -9,6 +9,7 @@ dependencies and property dependencies. The pack is started once by the caller
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -159,18 +160,81 @@ def _violations(results: Sequence[tuple[str, AnalyzeResult]], stack_urn: str) ->
     ]
 
 
+def _judge(
+    client: AnalyzerClient, name: str, config: Mapping[str, Any], resources: list[Resource]
+) -> list[Violation]:
+    """The engine's requests for one stack: ConfigureStack, Analyze per resource, AnalyzeStack."""
+    stack_urn = next((r.urn for r in resources if r.type == STACK_TYPE), "")
+    client.configure_stack(stack_info(name, config))
+    # The engine attributes a resource policy's diagnostic to the resource it analyzed.
+    per_resource = list(
+        zip(
+            (resource.urn for resource in resources),
+            client.analyze_many(resources),
+            strict=True,
+        )
+    )
+    whole_stack = client.analyze_stack(resources)
+    return _violations([*per_resource, ("", whole_stack)], stack_urn)
+
+
+def _listed(violations: Sequence[Violation] | str) -> str:
+    if isinstance(violations, str):
+        return f"  (the pack failed) {violations}"
+    lines = [f"  {v.level} {v.policy} {v.resource}: {v.message}" for v in violations]
+    return "\n".join(lines) or "  (no diagnostics)"
+
+
+def _judged_by(
+    client: AnalyzerClient, name: str, config: Mapping[str, Any], resources: list[Resource]
+) -> list[Violation] | str:
+    try:
+        return _judge(client, name, config, resources)
+    except AnalyzerError as error:
+        return str(error)
+
+
+def disagreement(mine: list[Violation] | str, pack: list[Violation] | str) -> str | None:
+    """Why the two judges disagree, with both diagnostics sets; None if they agree.
+
+    Two failures agree whatever their messages: the transports word them differently.
+    """
+    if isinstance(mine, str) and isinstance(pack, str):
+        return None
+    both_judged = not isinstance(mine, str) and not isinstance(pack, str)
+    if both_judged and sorted(map(repr, mine)) == sorted(map(repr, pack)):
+        return None
+    return (
+        "JUDGES DISAGREE: the in-process pack and the pack process gave different diagnostics\n"
+        f"in process:\n{_listed(mine)}\npack process:\n{_listed(pack)}"
+    )
+
+
 def preview_stack(
     name: str,
     config: Mapping[str, Any],
     client: AnalyzerClient,
     *,
     org: OrgFacts | None = None,
+    cross_check: AnalyzerClient | None = None,
+    cpu: dict[str, float] | None = None,
 ) -> StackResult:
     """Render `name` as a preview and run the pack over it; failures become an "error" report.
 
     A bad config or a failing program (RenderError) and a pack that fails (AnalyzerError) are
-    this stack's result, not the run's: the caller goes on with the next stack.
+    this stack's result, not the run's: the caller goes on with the next stack. With
+    `cross_check`, the stack is judged by it too, and a disagreement is an error naming both.
+    `cpu` gets this process's CPU seconds spent rendering, judging and cross-checking.
     """
+    spent = cpu if cpu is not None else {}
+    clock = time.process_time()
+
+    def lap(phase: str) -> None:
+        nonlocal clock
+        now = time.process_time()
+        spent[phase] = spent.get(phase, 0.0) + now - clock
+        clock = now
+
     role, account_id, region = _identity(config)
 
     def report(status: Status, resources: int, **extra: Any) -> StackResult:
@@ -180,22 +244,18 @@ def preview_stack(
         rendered = render(config, stack=name, preview=True, org=org)
     except RenderError as error:
         return report("error", _counted(error.resources), error=str(error))
+    finally:
+        lap("render")
     count = _counted(rendered.resources)
     resources = registrations_to_resources(rendered, config)
-    stack_urn = next((r.urn for r in resources if r.type == STACK_TYPE), "")
-    try:
-        client.configure_stack(stack_info(name, config))
-        # The engine attributes a resource policy's diagnostic to the resource it analyzed.
-        per_resource = list(
-            zip(
-                (resource.urn for resource in resources),
-                client.analyze_many(resources),
-                strict=True,
-            )
-        )
-        whole_stack = client.analyze_stack(resources)
-    except AnalyzerError as error:
-        return report("error", count, error=f"policy pack failed: {error}")
-    violations = _violations([*per_resource, ("", whole_stack)], stack_urn)
+    violations = _judged_by(client, name, config, resources)
+    lap("judge")
+    if cross_check is not None:
+        why = disagreement(violations, _judged_by(cross_check, name, config, resources))
+        lap("cross-check")
+        if why:
+            return report("error", count, error=why)
+    if isinstance(violations, str):
+        return report("error", count, error=f"policy pack failed: {violations}")
     failed = any(violation.level == "mandatory" for violation in violations)
     return report("failed" if failed else "passed", count, violations=violations)

@@ -160,6 +160,7 @@ class StackResult:
     changes: dict[str, int] = field(default_factory=dict)  # "create": 3, "same": 12, ...
     attempts: int = 1
     duration_seconds: float = 0.0
+    cached: bool = False  # reused from an earlier run with the same fingerprint, not run
 
     @classmethod
     def for_stack(cls, stack: PlannedStack, status: Status, **fields: Any) -> StackResult:
@@ -190,6 +191,8 @@ class StackResult:
             report["error"] = self.error
         if self.changes:
             report["changes"] = dict(self.changes)  # up / destroy only
+        if self.cached:
+            report["cached"] = True
         return report
 
 

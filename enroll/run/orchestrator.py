@@ -119,6 +119,7 @@ class RoleSummary:
     error: int = 0
     skipped: int = 0
     resumed: int = 0
+    cached: int = 0  # also counted in `passed` or `failed`
     mandatory_violations: int = 0
     advisory_violations: int = 0
     resources: int = 0
@@ -131,6 +132,7 @@ class RoleSummary:
             "error": self.error,
             "skipped": self.skipped,
             "resumed": self.resumed,
+            "cached": self.cached,
             "mandatoryViolations": self.mandatory_violations,
             "advisoryViolations": self.advisory_violations,
             "resources": self.resources,
@@ -211,6 +213,7 @@ def _role_summary(results: Sequence[StackResult], resumed: frozenset[str]) -> Ro
         error=statuses["error"],
         skipped=statuses["skipped"],
         resumed=sum(1 for r in results if r.name in resumed),
+        cached=sum(1 for r in results if r.cached),
         mandatory_violations=sum(len(r.mandatory_violations) for r in results),
         advisory_violations=sum(1 for r in results for v in r.violations if v.level == "advisory"),
         resources=sum(r.resources for r in results),

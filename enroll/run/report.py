@@ -36,7 +36,7 @@ def summary_table(outcome: RunOutcome) -> Table:
         title += f" (stopped early: {summary.stop_reason})"
     table = Table(title=Text(title), show_footer=False)
     table.add_column("role")
-    for heading in ("stacks", "passed", "failed", "error", "skipped", "resumed"):
+    for heading in ("stacks", "passed", "failed", "error", "skipped", "resumed", "cached"):
         table.add_column(heading, justify="right")
     table.add_column("mandatory\nviolations", justify="right")
     table.add_column("advisory\nviolations", justify="right")
@@ -59,6 +59,7 @@ def _count_cells(counts: RoleSummary) -> list[Text]:
         cell(counts.error, "red bold"),
         cell(counts.skipped, "yellow"),
         Text(str(counts.resumed)),
+        Text(str(counts.cached)),
         cell(counts.mandatory_violations, "red"),
         cell(counts.advisory_violations, "yellow"),
         Text(str(counts.resources)),
@@ -203,7 +204,7 @@ class RichProgress(LinesOrBar):
             width = len(str(self.total))
             self.say(
                 f"[{tally.done:>{width}}/{self.total}] {result.status:<7} {result.name} "
-                f"({result.duration_seconds:.1f}s)"
+                + ("(cached)" if result.cached else f"({result.duration_seconds:.1f}s)")
             )
 
 
