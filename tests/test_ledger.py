@@ -269,3 +269,12 @@ def test_a_record_whose_result_cannot_be_read_is_skipped(ledger):
     with ledger.path.open("a") as file:
         file.write(json.dumps(record) + "\n")
     assert len(list(ledger.records())) == 1
+
+
+@pytest.mark.parametrize("cached", [True, False])
+def test_a_cached_result_reads_back_as_cached_and_a_run_one_as_run(cached):
+    original = result(planned(), "passed", resources=3, cached=cached)
+    record = original.to_json()
+    assert ("cached" in record) is cached
+    assert result_from_json(record).cached is cached
+    assert result_from_json(record) == original

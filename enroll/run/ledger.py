@@ -71,7 +71,7 @@ def result_from_json(data: Mapping[str, Any]) -> StackResult:
         ],
         error=data.get("error"),
         changes={str(k): int(v) for k, v in data.get("changes", {}).items()},
-        cached=bool(data.get("cached", False)),
+        cached=data.get("cached") is True,
     )
 
 
