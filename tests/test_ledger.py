@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from enroll.org.model import PlannedStack, StackResult, Violation
-from enroll.run.ledger import Ledger, fingerprint, program_files, result_from_json
+from enroll.run.ledger import Ledger, fingerprint, program_files
 from enroll.util.paths import PROJECT_DIR
 
 
@@ -201,7 +201,7 @@ def test_result_from_json_inverts_to_json():
         error="policy violated",
         changes={"create": 2, "same": 5},
     )
-    assert result_from_json(original.to_json()) == original
+    assert StackResult.from_json(original.to_json()) == original
 
 
 def test_a_changed_program_changes_every_fingerprint(tmp_path):
@@ -255,7 +255,7 @@ def test_the_ledger_creates_missing_directories_and_a_new_file_in_an_existing_on
 
 
 def test_a_result_without_resources_violations_or_changes_reads_as_none_of_them():
-    read = result_from_json(
+    read = StackResult.from_json(
         {"name": "s", "role": "source", "accountId": "1", "region": "r", "status": "passed"}
     )
     assert (read.resources, read.violations, read.changes, read.error) == (0, [], {}, None)
@@ -276,5 +276,5 @@ def test_a_cached_result_reads_back_as_cached_and_a_run_one_as_run(cached):
     original = result(planned(), "passed", resources=3, cached=cached)
     record = original.to_json()
     assert ("cached" in record) is cached
-    assert result_from_json(record).cached is cached
-    assert result_from_json(record) == original
+    assert StackResult.from_json(record).cached is cached
+    assert StackResult.from_json(record) == original

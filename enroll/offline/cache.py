@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from enroll.offline.analyzer.wire import PolicyConfig
-from enroll.org.model import OrgFacts, StackResult, Violation
+from enroll.org.model import OrgFacts, StackResult
 from enroll.util.files import atomic_write
 from enroll.util.paths import PROJECT_DIR
 
@@ -96,26 +96,6 @@ def stack_fingerprint(run: str, name: str, config: Mapping[str, Any]) -> str:
     return hashlib.sha256(_canonical([run, name, dict(config)]).encode()).hexdigest()
 
 
-def _to_json(result: StackResult) -> dict[str, Any]:
-    return {**result.to_json(), "resources": result.resources}
-
-
-def _from_json(data: Mapping[str, Any]) -> StackResult:
-    return StackResult(
-        name=data["name"],
-        role=data["role"],
-        account_id=data["accountId"],
-        region=data["region"],
-        status=data["status"],
-        resources=int(data["resources"]),
-        violations=[
-            Violation(v["policy"], v["level"], v["message"], v["resource"])
-            for v in data["violations"]
-        ],
-        cached=True,
-    )
-
-
 class ResultCache:
     """Verdicts by fingerprint, one small JSON file each under `<state dir>/offline-cache/`."""
 
@@ -128,7 +108,7 @@ class ResultCache:
     def get(self, fingerprint: str) -> StackResult | None:
         try:
             data = json.loads(self._path(fingerprint).read_text())
-            return _from_json(data)
+            return dataclasses.replace(StackResult.from_json(data), cached=True)
         except (OSError, ValueError, KeyError, TypeError):
             return None  # absent, or torn: render it again
 
@@ -137,4 +117,4 @@ class ResultCache:
             return
         path = self._path(fingerprint)
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, json.dumps(_to_json(result)))
+        atomic_write(path, json.dumps(result.to_json()))

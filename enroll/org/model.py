@@ -195,6 +195,26 @@ class StackResult:
             report["cached"] = True
         return report
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> StackResult:
+        """The inverse of to_json (attempts and duration are not part of it): the ledger's
+        records and the offline cache's entries."""
+        return cls(
+            name=data["name"],
+            role=data["role"],
+            account_id=data["accountId"],
+            region=data["region"],
+            status=data["status"],
+            resources=int(data.get("resources", 0)),
+            violations=[
+                Violation(v["policy"], v["level"], v["message"], v["resource"])
+                for v in data.get("violations", [])
+            ],
+            error=data.get("error"),
+            changes={str(k): int(v) for k, v in data.get("changes", {}).items()},
+            cached=data.get("cached") is True,
+        )
+
 
 class StackRunner(Protocol):
     """Runs one stack. The Automation API runner and the offline runner both fit.

@@ -12,12 +12,12 @@ import hashlib
 import json
 import os
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from enroll.org.model import Action, PlannedStack, StackResult, Violation
+from enroll.org.model import Action, PlannedStack, StackResult
 from enroll.util.paths import PROJECT_DIR
 
 # Actions that change a stack's resources: a later one of the other kind makes a pass stale.
@@ -54,25 +54,6 @@ def fingerprint(stack: PlannedStack) -> str:
     program that deploys it."""
     canonical = json.dumps(dict(stack.config), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256((canonical + program_digest()).encode("utf-8")).hexdigest()
-
-
-def result_from_json(data: Mapping[str, Any]) -> StackResult:
-    """The inverse of StackResult.to_json (attempts and duration are not part of it)."""
-    return StackResult(
-        name=data["name"],
-        role=data["role"],
-        account_id=data["accountId"],
-        region=data["region"],
-        status=data["status"],
-        resources=int(data.get("resources", 0)),
-        violations=[
-            Violation(v["policy"], v["level"], v["message"], v["resource"])
-            for v in data.get("violations", [])
-        ],
-        error=data.get("error"),
-        changes={str(k): int(v) for k, v in data.get("changes", {}).items()},
-        cached=data.get("cached") is True,
-    )
 
 
 class Ledger:
@@ -137,7 +118,7 @@ class Ledger:
         for record in self.records():
             name = record["stack"]
             if record["action"] == action:
-                if result_from_json(record["result"]).ok:
+                if StackResult.from_json(record["result"]).ok:
                     done[name] = (record["fingerprint"], record["result"])
                 else:
                     done.pop(name, None)
@@ -186,7 +167,7 @@ def _well_formed(record: Any) -> bool:
     if record["status"] not in _STATUSES or result.get("status") != record["status"]:
         return False
     try:
-        result_from_json(result)
+        StackResult.from_json(result)
     except (KeyError, TypeError, ValueError, AttributeError):
         return False
     return True

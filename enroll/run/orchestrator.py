@@ -37,7 +37,7 @@ from enroll.org.model import (
     StackResult,
     StackRunner,
 )
-from enroll.run.ledger import Ledger, fingerprint, result_from_json
+from enroll.run.ledger import Ledger, fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -439,7 +439,7 @@ class _Run:
         return f" (trace: {path})"
 
     def _resume(self, stack: PlannedStack, recorded: dict[str, Any]) -> None:
-        result = dataclasses.replace(result_from_json(recorded), attempts=0)
+        result = dataclasses.replace(StackResult.from_json(recorded), attempts=0)
         self.resumed.add(stack.name)
         self._finish(result, resumed=True)
 
