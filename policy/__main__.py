@@ -1,5 +1,6 @@
 """org-logging-guardrails: run by the engine (`pulumi preview --policy-pack policy`)."""
 
+from decode_memo import install as install_decode_memo
 from guardrails.cloudtrail import org_trail_hardened
 from guardrails.delivery import log_delivery_prefix
 from guardrails.logs import log_destination_org_scoped, log_group_naming
@@ -12,6 +13,7 @@ from guardrails.s3 import (
 )
 from pulumi_policy import PolicyPack
 
+install_decode_memo()  # each resource's inputs decoded once, not once per policy
 PolicyPack(
     name="org-logging-guardrails",
     policies=[

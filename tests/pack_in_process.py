@@ -7,9 +7,10 @@ ORG_LOGGING_PACK_IN_PROCESS=1 those tests get `InProcessAnalyzerClient` instead:
 pack's `__main__.py` here (enroll/offline/analyzer/in_process.py, what `preview --offline`
 judges with), and sends the servicer the very protobuf requests `AnalyzerClient` builds.
 
-The pack imports itself as top-level `guardrails` and `conventions` (its directory is the
-engine's working directory); here they are the `policy.guardrails` and `policy.conventions`
-modules, so each function has one module name, the one its file path gives.
+The pack imports itself as top-level `guardrails`, `conventions` and `decode_memo` (its
+directory is the engine's working directory); here they are the `policy.guardrails`,
+`policy.conventions` and `policy.decode_memo` modules, so each function has one module name, the
+one its file path gives.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ def in_process_wanted() -> bool:
 def alias_pack_modules() -> None:
     """Make `import conventions` and `from guardrails.x import` find the policy.* modules."""
     sys.modules["conventions"] = importlib.import_module("policy.conventions")
+    sys.modules["decode_memo"] = importlib.import_module("policy.decode_memo")
     sys.modules["guardrails"] = importlib.import_module("policy.guardrails")
     for name in GUARDRAILS:  # values first: the others import it
         sys.modules[f"guardrails.{name}"] = importlib.import_module(f"policy.guardrails.{name}")

@@ -28,6 +28,7 @@ from enroll.offline.analyzer.wire import (
     Resource,
     ResourceOptions,
     StackInfo,
+    encode_resources,
 )
 from enroll.offline.render import STACK_TYPE, Registration, Rendered, RenderError, render
 from enroll.org.model import OrgFacts, StackResult, Status, Violation
@@ -163,18 +164,22 @@ def _violations(results: Sequence[tuple[str, AnalyzeResult]], stack_urn: str) ->
 def _judge(
     client: AnalyzerClient, name: str, config: Mapping[str, Any], resources: list[Resource]
 ) -> list[Violation]:
-    """The engine's requests for one stack: ConfigureStack, Analyze per resource, AnalyzeStack."""
+    """The engine's requests for one stack: ConfigureStack, Analyze per resource, AnalyzeStack.
+
+    Each resource is encoded once for both (and the default provider once for all of them).
+    """
     stack_urn = next((r.urn for r in resources if r.type == STACK_TYPE), "")
     client.configure_stack(stack_info(name, config))
+    encoded = encode_resources(resources)
     # The engine attributes a resource policy's diagnostic to the resource it analyzed.
     per_resource = list(
         zip(
             (resource.urn for resource in resources),
-            client.analyze_many(resources),
+            client.analyze_many(encoded),
             strict=True,
         )
     )
-    whole_stack = client.analyze_stack(resources)
+    whole_stack = client.analyze_stack(encoded)
     return _violations([*per_resource, ("", whole_stack)], stack_urn)
 
 

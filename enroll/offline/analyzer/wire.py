@@ -4,7 +4,7 @@ secrets), the requests and results a policy pack sees, and their proto messages.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
@@ -256,36 +256,73 @@ def _provider_proto(provider: ProviderResource) -> analyzer_pb2.AnalyzerProvider
     )
 
 
-def analyze_request(resource: Resource) -> analyzer_pb2.AnalyzeRequest:
-    """AnalyzeRequest has no parent field: resource policies see it as `args.opts.parent`."""
-    request = analyzer_pb2.AnalyzeRequest(
-        type=resource.type,
-        urn=resource.urn,
-        name=resource.name,
-        properties=to_struct(resource.properties),
-        options=_options_proto(resource),
-    )
-    if resource.provider is not None:
-        request.provider.CopyFrom(_provider_proto(resource.provider))
-    return request
+@dataclass(frozen=True)
+class EncodedResource:
+    """A resource's proto parts, built once per stack and shared by its Analyze and AnalyzeStack.
+
+    A message given to a proto constructor or `CopyFrom` is copied, so the requests are the
+    same bytes as if each had built its own parts.
+    """
+
+    resource: Resource
+    properties: struct_pb2.Struct
+    options: analyzer_pb2.AnalyzerResourceOptions
+    provider: analyzer_pb2.AnalyzerProviderResource | None
+
+    def analyze_request(self) -> analyzer_pb2.AnalyzeRequest:
+        """AnalyzeRequest has no parent field: resource policies see it as `args.opts.parent`."""
+        resource = self.resource
+        request = analyzer_pb2.AnalyzeRequest(
+            type=resource.type,
+            urn=resource.urn,
+            name=resource.name,
+            properties=self.properties,
+            options=self.options,
+        )
+        if self.provider is not None:
+            request.provider.CopyFrom(self.provider)
+        return request
+
+    def analyzer_resource(self) -> analyzer_pb2.AnalyzerResource:
+        resource = self.resource
+        message = analyzer_pb2.AnalyzerResource(
+            type=resource.type,
+            urn=resource.urn,
+            name=resource.name,
+            properties=self.properties,
+            options=self.options,
+            parent=resource.parent,
+            dependencies=list(resource.dependencies),
+        )
+        for key, urns in resource.property_dependencies.items():
+            if urns:  # the engine leaves out properties without dependencies
+                message.propertyDependencies[key].urns.extend(urns)
+        if self.provider is not None:
+            message.provider.CopyFrom(self.provider)
+        return message
 
 
-def analyzer_resource(resource: Resource) -> analyzer_pb2.AnalyzerResource:
-    message = analyzer_pb2.AnalyzerResource(
-        type=resource.type,
-        urn=resource.urn,
-        name=resource.name,
-        properties=to_struct(resource.properties),
-        options=_options_proto(resource),
-        parent=resource.parent,
-        dependencies=list(resource.dependencies),
-    )
-    for key, urns in resource.property_dependencies.items():
-        if urns:  # the engine leaves out properties without dependencies
-            message.propertyDependencies[key].urns.extend(urns)
-    if resource.provider is not None:
-        message.provider.CopyFrom(_provider_proto(resource.provider))
-    return message
+def encode_resources(resources: Iterable[Resource | EncodedResource]) -> list[EncodedResource]:
+    """Each resource's parts once; a provider shared by many resources (the default `aws` one)
+    is encoded once too. Already encoded resources pass unchanged."""
+    providers: dict[int, analyzer_pb2.AnalyzerProviderResource] = {}
+    encoded: list[EncodedResource] = []
+    for resource in resources:
+        if isinstance(resource, EncodedResource):
+            encoded.append(resource)
+            continue
+        provider = None
+        if resource.provider is not None:
+            # Keyed by identity: `encoded` keeps every provider alive, so no id is reused.
+            provider = providers.get(id(resource.provider))
+            if provider is None:
+                provider = providers[id(resource.provider)] = _provider_proto(resource.provider)
+        encoded.append(
+            EncodedResource(
+                resource, to_struct(resource.properties), _options_proto(resource), provider
+            )
+        )
+    return encoded
 
 
 def policy_config_proto(name: str, config: PolicyConfig) -> analyzer_pb2.PolicyConfig:
