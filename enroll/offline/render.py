@@ -11,14 +11,18 @@ in one process without sharing Pulumi runtime state.
 from __future__ import annotations
 
 import contextvars
-import runpy
+import functools
+import types
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from types import CodeType
 from typing import Any
 
 from google.protobuf import json_format
 
 from components.contract import PROJECT, config_string
+from enroll.offline import sdk_fastpath
 from enroll.offline.analyzer.wire import unwrap_secrets
 from enroll.offline.mocks import OfflineMocks
 from enroll.org.model import OrgFacts
@@ -76,8 +80,12 @@ class Rendered:
 # --------------------------------------------------------------------------------------------
 
 
-def _recording_monitor(mocks: OfflineMocks) -> Any:
+def _recording_monitor(mocks: OfflineMocks, echo: bool) -> Any:
+    """`echo`: answer a registration with its own inputs and no id, without the mock round
+    trip. That is what the mock answers in a preview (`OfflineMocks.new_resource`), so only
+    the decode, the call and the re-encode are saved (sdk_fastpath.py)."""
     from pulumi.runtime.mocks import MockMonitor
+    from pulumi.runtime.proto import resource_pb2
 
     class RecordingMonitor(MockMonitor):
         def __init__(self) -> None:
@@ -94,7 +102,14 @@ def _recording_monitor(mocks: OfflineMocks) -> Any:
             return super().make_urn(parent, type_, name)
 
         def RegisterResource(self, request: Any) -> Any:
-            response = super().RegisterResource(request)
+            if echo:
+                response = resource_pb2.RegisterResourceResponse(
+                    urn=self.make_urn(request.parent, request.type, request.name)
+                )
+                if request.type != STACK_TYPE:
+                    response.object.CopyFrom(request.object)
+            else:
+                response = super().RegisterResource(request)
             wire = json_format.MessageToDict(request.object)
             self.registrations.append(
                 Registration(
@@ -132,6 +147,21 @@ def _skip_source_positions() -> None:
     resource._get_stack_trace = source_pb2.StackTrace  # type: ignore[attr-defined]
 
 
+@functools.cache
+def _compiled(path: Path, mtime_ns: int) -> CodeType:
+    return compile(path.read_bytes(), str(path), "exec")
+
+
+def run_project_main() -> None:
+    """The project's `__main__.py`, as `runpy.run_path(..., run_name="__main__")` runs it, but
+    compiled once per process (and again if the file changes)."""
+    path = PROJECT_DIR / "__main__.py"
+    code = _compiled(path, path.stat().st_mtime_ns)
+    module = types.ModuleType("__main__")
+    module.__file__ = str(path)
+    exec(code, module.__dict__)  # our own program, as runpy would run it
+
+
 def render(
     config: Mapping[str, Any],
     *,
@@ -139,13 +169,24 @@ def render(
     preview: bool = False,
     org: OrgFacts | None = None,
     program: Callable[[], None] | None = None,
+    fast: bool | None = None,
 ) -> Rendered:
     """Run the program (default: the project's `__main__.py`) for `config` under mocks.
 
     `config` maps full keys (`org-logging:role`, `aws:region`) to strings, or to lists and
-    maps that are passed as JSON, as Pulumi config stores them.
+    maps that are passed as JSON, as Pulumi config stores them. `fast` (default: in a preview,
+    if the SDK is the pinned one) takes the fast path of sdk_fastpath.py; the registrations
+    are the same either way (tests/test_render_fastpath.py).
     """
-    return contextvars.Context().run(_render, dict(config), stack, preview, org, program)
+    if fast is None:
+        fast = preview and sdk_fastpath.available()
+    if fast and not preview:
+        raise ValueError("the render fast path answers as a preview does: use it with preview=True")
+    run = contextvars.Context().run
+    if not fast:
+        return run(_render, dict(config), stack, preview, org, program, False)
+    with sdk_fastpath.fast_render():
+        return run(_render, dict(config), stack, preview, org, program, True)
 
 
 def _render(
@@ -154,6 +195,7 @@ def _render(
     preview: bool,
     org: OrgFacts | None,
     program: Callable[[], None] | None,
+    fast: bool,
 ) -> Rendered:
     from google.protobuf import empty_pb2
     from pulumi.runtime import config as pulumi_config
@@ -164,7 +206,7 @@ def _render(
 
     _skip_source_positions()
     mocks = OfflineMocks(config, org, preview)
-    monitor = _recording_monitor(mocks)
+    monitor = _recording_monitor(mocks, echo=fast)
     monitor.stack_name = stack
     configure(
         MockSettings(
@@ -179,9 +221,7 @@ def _render(
         )
     )
     pulumi_config.set_all_config({key: config_string(value) for key, value in config.items()})
-    entry = program or (
-        lambda: runpy.run_path(str(PROJECT_DIR / "__main__.py"), run_name="__main__")
-    )
+    entry = program or run_project_main
     try:
         _sync_await(run_in_stack(entry))
     except Exception as error:
