@@ -96,12 +96,21 @@ def test_every_team_stack_gets_the_same_diagnostics_in_process_and_from_the_pack
 # -- prints and crashes -------------------------------------------------------------------------
 
 NOISY_PACK = """
+import sys
+
+import pulumi
 from pulumi_policy import PolicyPack, ResourceValidationPolicy
 
 
 def chatty(args, report_violation):
     print(f"looking at {args.name}")
     print("no newline at the end", end="")
+
+
+def grumpy(args, report_violation):
+    print(f"{args.name} is", end="", file=sys.stderr)
+    print(" not to my taste", file=sys.stderr)
+    pulumi.log.warn("careful")
 
 
 def fragile(args, report_violation):
@@ -113,6 +122,7 @@ PolicyPack(
     name="noisy",
     policies=[
         ResourceValidationPolicy(name="chatty", description="prints", validate=chatty),
+        ResourceValidationPolicy(name="grumpy", description="complains", validate=grumpy),
         ResourceValidationPolicy(name="fragile", description="raises", validate=fragile),
     ],
 )
@@ -138,6 +148,9 @@ def test_a_policys_prints_are_attributed_to_the_policy_and_the_stack(noisy_pack)
         client.analyze_many([bucket("good")])
     assert prints.getvalue().splitlines() == [
         "policy chatty (stack s1): looking at good",
+        "policy grumpy (stack s1) stderr: good is not to my taste",
+        "policy grumpy (stack s1) stderr: warning: careful",
+        # a line without its newline is written when the request is answered
         "policy chatty (stack s1): no newline at the end",
     ]
 

@@ -7,8 +7,10 @@ would have served is kept, and `InProcessAnalyzerClient` hands it the very proto
 
 What the socket gave for free is kept on purpose:
 
-* a policy's `print()` went to the pack's stdout; here each line goes to stderr prefixed with
-  the policy and the stack that printed it;
+* a policy's `print()` went to the pack's stdout, and what it wrote to stderr (`pulumi.log.*`
+  too: with no engine to log to, pulumi.log prints there) to the pack's stderr; here each line
+  goes to stderr prefixed with the policy and the stack that wrote it, and `stderr` for the
+  latter;
 * a policy that raised failed the RPC; here it raises `AnalyzerError` naming the policy, the
   stack and the resource, with the traceback.
 
@@ -116,11 +118,13 @@ def _crashed_policy(tb: TracebackType | None) -> tuple[str, str] | None:
 
 
 class _PolicyOutput(io.TextIOBase):
-    """stdout while the pack judges: each line to `sink`, prefixed with its policy and stack."""
+    """stdout or stderr while the pack judges: each line to `sink`, prefixed with its policy and
+    stack (and `stream`, for stderr)."""
 
-    def __init__(self, stack: Callable[[], str], sink: TextIO) -> None:
+    def __init__(self, stack: Callable[[], str], sink: TextIO, stream: str = "") -> None:
         self._stack = stack
         self._sink = sink
+        self._stream = f" {stream}" if stream else ""
         self._pending: dict[str, str] = {}
 
     def writable(self) -> bool:
@@ -141,7 +145,7 @@ class _PolicyOutput(io.TextIOBase):
         self._pending.clear()
 
     def _emit(self, policy: str, line: str) -> None:
-        self._sink.write(f"policy {policy} (stack {self._stack()}): {line}\n")
+        self._sink.write(f"policy {policy} (stack {self._stack()}){self._stream}: {line}\n")
         self._sink.flush()
 
 
@@ -159,9 +163,13 @@ class _Method:
         self._stub = stub
 
     def __call__(self, request: Any, timeout: float | None = None) -> Any:
-        output = _PolicyOutput(lambda: self._stub.stack, self._stub.sink)
-        saved = sys.stdout
-        sys.stdout = output
+        def stack() -> str:
+            return self._stub.stack
+
+        output = _PolicyOutput(stack, self._stub.sink)
+        errors = _PolicyOutput(stack, self._stub.sink, "stderr")
+        saved = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = output, errors
         try:
             return self._handler(request, None)
         except AnalyzerError:
@@ -169,8 +177,9 @@ class _Method:
         except Exception as error:
             raise self._crash(error) from None
         finally:
-            sys.stdout = saved
+            sys.stdout, sys.stderr = saved
             output.flush_pending()
+            errors.flush_pending()
 
     def _crash(self, error: Exception) -> AnalyzerError:
         policy, urn = _crashed_policy(error.__traceback__) or ("(the pack)", "")
