@@ -13,7 +13,6 @@ orchestrator's wall time against the ideal schedule of a fake runner with a fixe
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 import tempfile
@@ -24,11 +23,14 @@ from pathlib import Path
 from enroll.demo.emulator import Emulator, fake_credentials, sample_org, sample_settings
 from enroll.offline.runner import OfflineRunner, pack_config
 from enroll.org.discovery import discover, organizations_client
-from enroll.org.model import Action, OrgFacts, Plan, PlannedStack, StackResult
+from enroll.org.model import OrgFacts, Plan
 from enroll.org.plan import build_plan
 from enroll.org.settings import parse_org_settings
 from enroll.run.ledger import Ledger
 from enroll.run.orchestrator import RunOptions, run_plan
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import orchestrator as orchestrator_benchmark  # benchmarks/orchestrator.py
 
 REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2", "eu-central-1", "ca-central-1")
 
@@ -81,25 +83,6 @@ class TreeMemory:
         except OSError:
             return 0
         return total + sum(self._tree_rss(child) for child in self._children(pid))
-
-
-class FixedLatencyRunner:
-    """Every stack takes `latency` seconds and passes: isolates the orchestrator's own cost."""
-
-    def __init__(self, latency: float) -> None:
-        self.latency = latency
-
-    def run(self, stack: PlannedStack, action: Action) -> StackResult:
-        time.sleep(self.latency)
-        return StackResult.for_stack(stack, "passed", resources=1)
-
-
-def ideal_seconds(plan: Plan, concurrency: int, latency: float) -> float:
-    """Phases run one after another; within a phase, `concurrency` stacks at a time."""
-    phases: dict[int, int] = {}
-    for stack in plan.stacks:
-        phases[stack.phase] = phases.get(stack.phase, 0) + 1
-    return sum(math.ceil(count / concurrency) * latency for count in phases.values())
 
 
 def _cpu_seconds(pid: int | None) -> float:
@@ -221,22 +204,12 @@ def main() -> int:
                 plan, org.facts(), config, args.workers, cache=Path(cache_dir), label=label
             )
 
-    with tempfile.TemporaryDirectory() as state:
-        runner = FixedLatencyRunner(args.latency)
-        started = time.perf_counter()
-        run_plan(
-            plan,
-            runner,
-            RunOptions(action="up", concurrency=args.concurrency),
-            ledger=Ledger(Path(state) / "ledger.jsonl"),
-        )
-        actual = time.perf_counter() - started
-    ideal = ideal_seconds(plan, args.concurrency, args.latency)
+    # benchmarks/orchestrator.py has the configurations and the breakdown of the overhead.
+    actual = orchestrator_benchmark.measure(plan, args.concurrency, args.latency)
     print(
-        f"orchestrator: {actual:.2f} s against an ideal {ideal:.2f} s "
-        f"({len(plan.stacks)} stacks, {args.latency * 1000:.0f} ms each, concurrency "
-        f"{args.concurrency}): {actual / ideal:.3f}x, overhead "
-        f"{(actual - ideal) / len(plan.stacks) * 1000:.2f} ms per stack"
+        "orchestrator: "
+        + orchestrator_benchmark.describe(plan, args.concurrency, args.latency, actual)
+        + f"; {_load()}"
     )
     return 0
 

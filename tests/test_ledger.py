@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import threading
 from pathlib import Path
 
@@ -278,3 +279,234 @@ def test_a_cached_result_reads_back_as_cached_and_a_run_one_as_run(cached):
     assert ("cached" in record) is cached
     assert StackResult.from_json(record).cached is cached
     assert StackResult.from_json(record) == original
+
+
+# --- group commit ------------------------------------------------------------------------
+
+WAIT = 10  # seconds an Event may take before a test calls it a deadlock
+
+
+class FileFsyncs:
+    """os.fsync that counts the fsyncs of regular files, can hold the first one until released
+    and fail the second, and remembers the file size each one made durable."""
+
+    def __init__(self, monkeypatch, *, hold_first: bool = False, fail_second: bool = False):
+        self.real = os.fsync
+        self.hold_first = hold_first
+        self.fail_second = fail_second
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.durable: list[int] = []  # file size after each fsync of the ledger
+        self.directories = 0
+        self.lock = threading.Lock()
+        monkeypatch.setattr(os, "fsync", self)
+
+    @property
+    def files(self) -> int:
+        return len(self.durable)
+
+    def __call__(self, fd: int) -> None:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            self.directories += 1
+            return self.real(fd)
+        with self.lock:
+            count = len(self.durable) + 1
+        if count == 1 and self.hold_first:
+            self.entered.set()
+            assert self.release.wait(WAIT), "the held fsync was never released"
+        if count == 2 and self.fail_second:
+            with self.lock:
+                self.durable.append(-1)
+            raise OSError(5, "Input/output error")
+        self.real(fd)
+        with self.lock:
+            self.durable.append(os.fstat(fd).st_size)
+
+
+def waiting(ledger: Ledger) -> threading.Semaphore:
+    """Released once each time a record starts waiting for a commit under way."""
+    waits = threading.Semaphore(0)
+    real_wait = ledger._committed.wait
+
+    def wait(timeout=None):
+        waits.release()
+        return real_wait(timeout)
+
+    ledger._committed.wait = wait
+    return waits
+
+
+class Recording(threading.Thread):
+    """One `record` on its own (daemon) thread; keeps what it raised."""
+
+    def __init__(self, ledger: Ledger, name: str, run_id: str = "run-1"):
+        super().__init__(daemon=True)
+        self.ledger, self.stack, self.run_id = ledger, planned(name), run_id
+        self.error: BaseException | None = None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            self.ledger.record(self.run_id, "up", self.stack, result(self.stack))
+        except BaseException as exc:
+            self.error = exc
+
+    def finish(self) -> BaseException | None:
+        self.join(WAIT)
+        assert not self.is_alive(), f"record of {self.stack.name} never returned"
+        return self.error
+
+
+def held_commit(ledger: Ledger, fsyncs: FileFsyncs, followers: int) -> tuple[Recording, list]:
+    """`a` commits alone and is held in its fsync; `followers` records queue meanwhile and wait."""
+    waits = waiting(ledger)
+    leader = Recording(ledger, "a")
+    assert fsyncs.entered.wait(WAIT), "the first record never reached its fsync"
+    queued = [Recording(ledger, f"s{i}") for i in range(followers)]
+    for _ in queued:
+        assert waits.acquire(timeout=WAIT), "a record did not wait for the commit under way"
+    assert fsyncs.files == 0
+    return leader, queued
+
+
+def test_records_that_arrive_during_a_commit_share_the_next_fsync(ledger, monkeypatch):
+    first = planned("first")
+    ledger.record("run-0", "up", first, result(first))  # the file and its directory exist
+    fsyncs = FileFsyncs(monkeypatch, hold_first=True)
+    leader, queued = held_commit(ledger, fsyncs, followers=5)
+
+    fsyncs.release.set()
+    assert [r.finish() for r in [leader, *queued]] == [None] * 6
+    assert fsyncs.files == 2  # a's own, then one for the five that queued while it ran
+    assert fsyncs.directories == 0
+    names = [r["stack"] for r in ledger.records()]
+    assert names[:2] == ["first", "a"]
+    assert sorted(names[2:]) == [f"s{i}" for i in range(5)]
+    assert fsyncs.durable[-1] == ledger.path.stat().st_size
+
+
+def test_no_record_returns_before_an_fsync_covers_its_line(ledger, monkeypatch):
+    fsyncs = FileFsyncs(monkeypatch)
+    start = threading.Barrier(8)
+    covered: dict[tuple[str, str], int] = {}  # (stack, run) -> durable size when it returned
+
+    def write(name: str) -> None:
+        stack = planned(name)
+        start.wait(WAIT)
+        for run in range(20):
+            ledger.record(f"run-{run}", "up", stack, result(stack))
+            with fsyncs.lock:
+                covered[(name, f"run-{run}")] = max(fsyncs.durable)
+
+    threads = [threading.Thread(target=write, args=(f"s{i}",), daemon=True) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(WAIT)
+        assert not thread.is_alive()
+
+    end = 0
+    for line in ledger.path.read_bytes().splitlines(keepends=True):
+        end += len(line)
+        record = json.loads(line)
+        assert end <= covered.pop((record["stack"], record["runId"]))
+    assert covered == {}
+    assert fsyncs.files <= 8 * 20
+
+
+def test_a_failed_commit_fails_every_record_of_its_batch_and_the_next_one_commits(
+    ledger, monkeypatch
+):
+    first = planned("first")
+    ledger.record("run-0", "up", first, result(first))
+    fsyncs = FileFsyncs(monkeypatch, hold_first=True, fail_second=True)
+    leader, queued = held_commit(ledger, fsyncs, followers=3)
+
+    fsyncs.release.set()
+    assert leader.finish() is None
+    errors = [r.finish() for r in queued]
+    assert all(isinstance(e, OSError) and e.errno == 5 for e in errors)
+    assert fsyncs.files == 2
+
+    after = planned("after")
+    ledger.record("run-2", "up", after, result(after))  # the failure left no commit stuck
+    assert fsyncs.files == 3 and fsyncs.durable[-1] == ledger.path.stat().st_size
+    assert "after" in ledger.completed("up")
+
+
+def test_a_write_cut_short_fails_the_batch_and_the_next_record_repairs_the_torn_line(
+    ledger, monkeypatch
+):
+    a, b, c = planned("a"), planned("b"), planned("c")
+    ledger.record("run-1", "up", a, result(a))
+    real_write = os.write
+    calls = []
+
+    def short_write(fd, data):
+        calls.append(len(data))
+        if len(calls) == 1:
+            return real_write(fd, bytes(data[: len(data) // 2]))
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "write", short_write)
+    with pytest.raises(OSError, match="No space left"):
+        ledger.record("run-1", "up", b, result(b))
+    monkeypatch.setattr(os, "write", real_write)
+    assert not ledger.path.read_bytes().endswith(b"\n")
+    assert [r["stack"] for r in ledger.records()] == ["a"]
+
+    ledger.record("run-1", "up", c, result(c))
+    assert [r["stack"] for r in ledger.records()] == ["a", "c"]
+    lines = ledger.path.read_bytes().split(b"\n")
+    assert len(lines) == 4 and lines[-1] == b""  # a, the torn half of b, c
+
+
+def test_a_write_is_retried_until_the_whole_batch_is_written(ledger, monkeypatch):
+    real_write = os.write
+    monkeypatch.setattr(os, "write", lambda fd, data: real_write(fd, bytes(data[:7])))
+    stack = planned()
+    ledger.record("run-1", "up", stack, result(stack))
+    assert [r["stack"] for r in ledger.records()] == ["source-1"]
+
+
+def test_a_kill_anywhere_in_a_batch_leaves_whole_lines_then_a_torn_one_the_next_record_ends(
+    tmp_path,
+):
+    """A batch is one write of its lines, so a kill leaves any prefix of them: cut there."""
+    stacks = [planned(name) for name in ("a", "b", "c")]
+    whole = Ledger(tmp_path / "whole.jsonl")
+    for stack in stacks:
+        whole.record("run-1", "up", stack, result(stack))
+    data = whole.path.read_bytes()
+    ends = [i + 1 for i, byte in enumerate(data) if byte == ord("\n")]
+    cuts = sorted({1, 2, *range(3, len(data), 11), *(e + d for e in ends for d in (-1, 0, 1))})
+    after = planned("after")
+    for cut in (c for c in cuts if 0 < c < len(data)):
+        killed = Ledger(tmp_path / f"killed-{cut}.jsonl")
+        killed.path.write_bytes(data[:cut])
+        # a line cut just before its newline is whole JSON still: it reads, and is then ended
+        survivors = [s.name for s, end in zip(stacks, ends, strict=True) if end - 1 <= cut]
+        assert [r["stack"] for r in killed.records()] == survivors
+        killed.record("run-2", "up", after, result(after))
+        assert [r["stack"] for r in killed.records()] == [*survivors, "after"]
+        assert killed.path.read_bytes().endswith(b"\n")
+
+
+def test_the_directory_of_a_new_ledger_is_made_and_fsynced_once(tmp_path, monkeypatch):
+    fsyncs = FileFsyncs(monkeypatch)
+    ledger = Ledger(tmp_path / "a" / "b" / "ledger.jsonl")
+    stack = planned()
+    ledger.record("run-1", "up", stack, result(stack))
+    assert (fsyncs.files, fsyncs.directories) == (1, 1)
+    ledger.record("run-2", "up", stack, result(stack))
+    assert (fsyncs.files, fsyncs.directories) == (2, 1)
+
+
+def test_a_new_ledger_file_gets_the_usual_permissions(ledger):
+    umask = os.umask(0o022)
+    try:
+        stack = planned()
+        ledger.record("run-1", "up", stack, result(stack))
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE(ledger.path.stat().st_mode) == 0o644

@@ -12,7 +12,16 @@ import threading
 from pathlib import Path
 
 import pytest
-from fake_runner import Behaviour, FakeRunner, Killed, by_name, make_plan, options, statuses
+from fake_runner import (
+    WAIT,
+    Behaviour,
+    FakeRunner,
+    Killed,
+    by_name,
+    make_plan,
+    options,
+    statuses,
+)
 
 from enroll.org.model import Plan, PlannedStack, StackResult, Violation
 from enroll.run.ledger import Ledger
@@ -168,25 +177,35 @@ def test_a_kill_lets_the_stacks_in_flight_finish_and_be_recorded(ledger):
 
 
 def test_ctrl_c_lets_the_stacks_in_flight_finish_and_starts_nothing_more(ledger):
+    """concurrency 2: source-001 is held; source-000 returns, source-002 takes its slot, then
+    Ctrl-C comes while source-000 is reported: 001 and 002 finish, nothing else starts."""
     gate = threading.Event()
-    runner = FakeRunner({"source-001": Behaviour(gate=gate)})
+    third_started = threading.Event()
+    runner = FakeRunner({"source-001": Behaviour(gate=gate), "source-002": Behaviour(gate=gate)})
     interrupted = []
+
+    class Starts:
+        def run(self, stack, action):
+            if stack.name == "source-002":
+                third_started.set()
+            return runner.run(stack, action)
 
     def progress(result: StackResult, tally: Tally) -> None:
         # Ctrl-C reaches the main thread, which is the one calling progress.
         if result.name == "source-000" and not interrupted:
             interrupted.append(True)
-            gate.set()  # source-001 is in flight: it may finish now
+            assert third_started.wait(WAIT)  # a slot is refilled before its stack is reported
+            gate.set()  # source-001 and source-002 are in flight: they may finish now
             raise KeyboardInterrupt
 
     outcome = run_plan(
-        make_plan(8), runner, options(concurrency=2), ledger=ledger, progress=progress
+        make_plan(8), Starts(), options(concurrency=2), ledger=ledger, progress=progress
     )
 
     statuses = {r.name: r.status for r in outcome.results}
-    assert statuses["source-000"] == statuses["source-001"] == "passed"
+    assert statuses["source-000"] == statuses["source-001"] == statuses["source-002"] == "passed"
     skipped = [r for r in outcome.results if r.status == "skipped"]
-    assert [r.name for r in skipped] == [f"source-{i:03d}" for i in range(2, 8)]
+    assert [r.name for r in skipped] == [f"source-{i:03d}" for i in range(3, 8)]
     assert {r.error for r in skipped} == {"skipped: the run was interrupted"}
     assert not set(runner.called) & {r.name for r in skipped}
     assert outcome.interrupted and outcome.exit_code == 130
@@ -195,7 +214,7 @@ def test_ctrl_c_lets_the_stacks_in_flight_finish_and_starts_nothing_more(ledger)
     )
     # both finished stacks are in the ledger: `up --resume` will not run them again
     recorded = {json.loads(line)["stack"] for line in ledger.path.read_text().splitlines()}
-    assert {"source-000", "source-001"} <= recorded
+    assert {"source-000", "source-001", "source-002"} <= recorded
 
 
 def test_an_interrupted_run_skips_the_later_phases(ledger):

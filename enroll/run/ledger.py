@@ -3,6 +3,12 @@
 It is what makes `up --resume` safe after a kill: a line is written whole, flushed and fsynced
 before the next stack is reported, and reading tolerates a torn last line and any line it does
 not understand. It lives in the state dir the caller chooses (never in the repository).
+
+Records that arrive together are committed together (group commit): the first thread to find no
+commit under way writes every queued line in one write and one fsync, while the others wait;
+then each of them returns, or the next one commits what queued meanwhile. No `record` returns
+before an fsync that covers its own line, so one fsync serves a whole wave of finished stacks
+instead of each stack waiting for the fsyncs of all those ahead of it.
 """
 
 from __future__ import annotations
@@ -56,14 +62,31 @@ def fingerprint(stack: PlannedStack) -> str:
     return hashlib.sha256((canonical + program_digest()).encode("utf-8")).hexdigest()
 
 
+class _Line:
+    """One record waiting for its commit: `done` once an fsync covers it, or `error` failed it."""
+
+    __slots__ = ("data", "done", "error")
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.done = False
+        self.error: BaseException | None = None
+
+
 class Ledger:
     """Append-only JSON Lines record of finished stacks; `record` is safe from many threads."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
+        self._committed = threading.Condition(self._lock)
+        self._queue: list[_Line] = []  # lines no commit has taken yet
+        self._committing = False  # a thread is writing and fsyncing a batch, without the lock
 
     def record(self, run_id: str, action: Action, stack: PlannedStack, result: StackResult) -> None:
+        """Append the stack's line and return once it is durable: written and fsynced, alone or
+        with the lines of the records that arrived while the previous commit ran. Raises what
+        the commit of its line raised (so does every other record of that batch)."""
         line = json.dumps(
             {
                 "runId": run_id,
@@ -76,20 +99,53 @@ class Ledger:
             },
             separators=(",", ":"),
         )
-        data = (line + "\n").encode("utf-8")
-        with self._lock:
-            created = not self.path.exists()
-            if created:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            with open(self.path, "a+b") as ledger:
-                if _ends_torn(ledger):
-                    # A kill mid-write left a partial line: end it, so this record stays whole.
-                    data = b"\n" + data
-                ledger.write(data)
-                ledger.flush()
-                os.fsync(ledger.fileno())
-            if created:
-                _fsync_dir(self.path.parent)
+        pending = _Line((line + "\n").encode("utf-8"))
+        with self._committed:
+            self._queue.append(pending)
+            while not pending.done:
+                if self._committing:
+                    self._committed.wait()
+                else:
+                    self._commit()
+        if pending.error is not None:
+            raise pending.error
+
+    def _commit(self) -> None:
+        """With the lock held: take every queued line, write and fsync them without the lock,
+        then mark them done and wake their threads."""
+        batch, self._queue = self._queue, []
+        self._committing = True
+        error = None
+        self._lock.release()
+        try:
+            self._append(b"".join(line.data for line in batch))
+        except BaseException as exc:  # every record of the batch raises it, this one included
+            error = exc
+        finally:
+            self._lock.acquire()
+            self._committing = False
+        for line in batch:
+            line.error = error
+            line.done = True
+        self._committed.notify_all()
+
+    def _append(self, data: bytes) -> None:
+        created = not self.path.exists()
+        if created:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o666)
+        try:
+            if _ends_torn(fd):
+                # A kill mid-write left a partial line: end it, so these records stay whole.
+                data = b"\n" + data
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if created:
+            _fsync_dir(self.path.parent)
 
     def records(self) -> Iterator[dict[str, Any]]:
         """Every well-formed record in file order; torn, garbage or foreign lines are skipped."""
@@ -134,12 +190,9 @@ class Ledger:
         return last
 
 
-def _ends_torn(ledger: Any) -> bool:
-    ledger.seek(0, os.SEEK_END)
-    if ledger.tell() == 0:
-        return False
-    ledger.seek(-1, os.SEEK_END)
-    return ledger.read(1) != b"\n"
+def _ends_torn(fd: int) -> bool:
+    size = os.lseek(fd, 0, os.SEEK_END)
+    return size > 0 and os.pread(fd, 1, size - 1) != b"\n"
 
 
 def _fsync_dir(directory: Path) -> None:

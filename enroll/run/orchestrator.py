@@ -14,10 +14,11 @@ import traceback
 import uuid
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from queue import SimpleQueue
 from typing import Any, get_args
 
 from tenacity import (
@@ -287,8 +288,9 @@ class _Run:
     def execute(self) -> RunOutcome:
         started = time.monotonic()
         done_before = self.ledger.completed(self.options.action) if self.options.resume else {}
+        # Twice the slots: a stack being recorded holds a thread, not a slot.
         pool = ThreadPoolExecutor(
-            max_workers=self.options.concurrency, thread_name_prefix=self._thread_prefix
+            max_workers=2 * self.options.concurrency, thread_name_prefix=self._thread_prefix
         )
         try:
             for phase in phases(self.plan, self.options.action):
@@ -365,25 +367,39 @@ class _Run:
             else:
                 pending.append(stack)
 
-        in_flight: dict[Future[StackResult], PlannedStack] = {}
-        while pending or in_flight:
-            while pending and len(in_flight) < self.options.concurrency:
-                if self.tolerance_exceeded:
-                    break
-                stack = pending.popleft()
-                in_flight[pool.submit(self._run_stack, stack)] = stack
-            if not in_flight:
+        # A stack holds its slot while the runner has it: once the runner returns, the next
+        # stack starts while the worker records this one (a group commit shares the fsync),
+        # and the stack is reported only when `record` returned, after its slot was refilled.
+        # A failed stack starts nothing until it is reported: the failure tolerance comes first.
+        slots = _Slots(self.options.concurrency)
+        while True:
+            self._start(pool, pending, slots)
+            if not slots.unreported:
                 break
-            finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-            for future in sorted(finished, key=lambda f: in_flight[f].name):
-                in_flight.pop(future)
+            finished = slots.finished()
+            reportable = sorted(
+                (f for f in finished if f in slots.unreported), key=lambda f: slots.unreported[f]
+            )
+            self._start(pool, pending, slots)
+            for future in reportable:
+                slots.reported(future)
                 self._finish(future.result())
 
         if pending:
             self._skip(pending, self._tolerance_reason())
 
-    def _run_stack(self, stack: PlannedStack) -> StackResult:
-        """Worker thread: run with retries, turn any Exception into a result, record it."""
+    def _start(self, pool: ThreadPoolExecutor, pending: deque[PlannedStack], slots: _Slots) -> None:
+        while pending and slots.open() and not self.tolerance_exceeded:
+            stack = pending.popleft()
+            ran: Future[StackResult] = Future()
+            ran.add_done_callback(slots.events.put)
+            done = pool.submit(self._run_stack, stack, ran)
+            done.add_done_callback(slots.events.put)
+            slots.started(stack.name, ran, done)
+
+    def _run_stack(self, stack: PlannedStack, ran: Future[StackResult]) -> StackResult:
+        """Worker thread: run with retries, turn any Exception into a result, hand it to `ran`
+        (the slot is free), record it, return it (the stack can be reported)."""
         options = self.options
         attempts = 0
 
@@ -419,6 +435,7 @@ class _Run:
         result = dataclasses.replace(
             result, attempts=attempts, duration_seconds=time.monotonic() - started
         )
+        ran.set_result(result)
         self.ledger.record(options.run_id, options.action, stack, result)
         with self._completed_lock:
             self.completed[stack.name] = result
@@ -471,6 +488,42 @@ class _Run:
 
     def _tolerance_reason(self) -> str:
         return f"skipped: failure tolerance ({self.options.max_failures}) exceeded"
+
+
+class _Slots:
+    """The stacks of a phase that started: those holding a slot (their runner has not returned
+    yet) and those not yet reported. Each worker sets a stack's `ran` future when its runner
+    returns, before it records; the pool completes its `done` future after. Both land in
+    `events` in that order, so waiting for the next one is O(1), not one waiter per future."""
+
+    def __init__(self, concurrency: int) -> None:
+        self.concurrency = concurrency
+        self.events: SimpleQueue[Future[StackResult]] = SimpleQueue()
+        self.running: dict[Future[StackResult], str] = {}
+        self.unreported: dict[Future[StackResult], str] = {}
+        self.failing: set[str] = set()  # failed or error, not reported yet
+
+    def open(self) -> bool:
+        return len(self.running) < self.concurrency and not self.failing
+
+    def started(self, name: str, ran: Future[StackResult], done: Future[StackResult]) -> None:
+        self.running[ran] = name
+        self.unreported[done] = name
+
+    def finished(self) -> list[Future[StackResult]]:
+        """Wait for the next event, take every other one already there, free the slots of the
+        stacks whose runner returned."""
+        events = [self.events.get()]
+        while not self.events.empty():
+            events.append(self.events.get_nowait())
+        for ran in events:
+            name = self.running.pop(ran, None)
+            if name is not None and ran.result().status in ("failed", "error"):
+                self.failing.add(name)
+        return events
+
+    def reported(self, done: Future[StackResult]) -> None:
+        self.failing.discard(self.unreported.pop(done))
 
 
 def _describe(exc: BaseException) -> str:
