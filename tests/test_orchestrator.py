@@ -8,6 +8,7 @@ summary, options and shards in test_orchestrator_options.py.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import Counter
 from pathlib import Path
@@ -171,6 +172,19 @@ def test_a_retryable_error_is_retried_with_jittered_growing_waits(ledger):
         assert 0 <= wait <= bound
     assert outcome.summary().retries == 2
     assert all(r.attempts == 1 for r in outcome.results if r.name != "source-005")
+
+
+def test_each_retry_is_logged_with_its_own_stack_and_attempt(ledger, caplog):
+    """One retry policy serves every worker thread: each log line still names its stack."""
+    caplog.set_level(logging.INFO, logger="enroll.run.orchestrator")
+    retrying = {f"source-{i:03d}": Behaviour(retryable=2) for i in range(0, 12, 3)}
+    run_plan(make_plan(12), FakeRunner(retrying), options(sleep=SleepRecorder()), ledger=ledger)
+    logged = sorted(
+        r.getMessage().split(" failed")[0]
+        for r in caplog.records
+        if "retrying in" in r.getMessage()
+    )
+    assert logged == sorted(f"stack {name}: attempt {n}" for name in retrying for n in (1, 2))
 
 
 def test_backoff_waits_are_random_below_an_exponential_bound(ledger):
