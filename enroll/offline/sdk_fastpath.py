@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import inspect
 import sys
@@ -66,7 +67,9 @@ _warned = False
 _lock = threading.Lock()
 
 
+@functools.cache
 def sdk_version() -> str:
+    """Read once per process: `available()` asks on every preview render."""
     return metadata.version("pulumi")
 
 
