@@ -6,6 +6,8 @@ to the SDK it was verified against and fails here, loudly, on an upgrade; and it
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import logging
 import threading
 from dataclasses import asdict
 
@@ -192,6 +194,168 @@ def test_the_fast_path_restores_the_threads_own_loop_and_the_sdks_wait():
     finally:
         asyncio.set_event_loop(None)
         own.close()
+
+
+def test_the_fast_path_puts_back_every_sdk_function_it_replaces():
+    from pulumi import log
+    from pulumi.output import Output
+    from pulumi.runtime import rpc, stack
+
+    def replaced() -> tuple:
+        return (
+            stack.wait_for_rpcs,
+            rpc.transfer_properties,
+            Output._track,
+            Output._untrack,
+            log.debug,
+        )
+
+    stock = replaced()
+    with pytest.raises(RuntimeError), sdk_fastpath.fast_render():
+        inside = replaced()
+        raise RuntimeError("the render failed")
+    assert all(ours is not theirs for ours, theirs in zip(inside, stock, strict=True))
+    assert inside[1] is sdk_fastpath.transfer_properties
+    assert replaced() == stock
+
+
+class _Resource:
+    """What transfer_properties needs of a resource: a __dict__ to put the outputs in."""
+
+
+def _resolved(transfer, resolve: tuple | None, props=("bucket", "urn", "id", "tags")) -> dict:
+    """Transfer `props` onto a resource with `transfer`, call each resolver with `resolve`
+    (value, is_known, is_secret, deps, failed), and read every output back."""
+    from pulumi.output import Output
+
+    resource = _Resource()
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+
+        async def read() -> dict:
+            resolvers = transfer(resource, dict.fromkeys(props), True)
+            if resolve is not None:
+                for resolver in resolvers.values():
+                    resolver(*resolve)
+            seen = {"resolvers": sorted(resolvers)}
+            for name in sorted(resolvers):
+                output = resource.__dict__[name]
+                assert isinstance(output, Output)
+                try:
+                    data = await output._data
+                except Exception as error:  # compared below, class and message
+                    seen[name] = ("failed", type(error).__name__, str(error))
+                else:
+                    seen[name] = (
+                        data.value,
+                        data.is_known,
+                        data.is_secret,
+                        sorted(map(id, data.resources)),
+                    )
+            return seen
+
+        return loop.run_until_complete(read())
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+
+
+@pytest.mark.parametrize(
+    "resolve",
+    [
+        ("logs-111122223333", True, False, None, None),
+        ({"Name": "logs"}, True, True, None, None),
+        (None, False, False, None, None),  # unknown in a preview
+        ("arn:aws:s3:::logs", True, False, {"dep"}, None),
+        (None, True, False, None, LookupError("registration failed")),
+    ],
+    ids=["known", "secret", "unknown", "with-dependencies", "failed"],
+)
+def test_one_future_per_property_resolves_as_the_sdks_four_futures_do(resolve):
+    from pulumi.runtime import rpc
+
+    if resolve[3] is not None:  # the same dependency object both ways
+        resolve = (*resolve[:3], {_Resource()}, resolve[4])
+    stock = _resolved(rpc.transfer_properties, resolve)
+    fast = _resolved(sdk_fastpath.transfer_properties, resolve)
+    assert fast["resolvers"] == ["bucket", "tags"]  # urn and id of a custom resource excluded
+    # Resources are compared by identity: the resource itself is in every output's set, and
+    # it is a different object each way; what else is in the set is the same object.
+    for name in ("bucket", "tags"):
+        if resolve[4] is not None:
+            assert fast[name] == stock[name] == ("failed", "LookupError", "registration failed")
+        else:
+            assert fast[name][:3] == stock[name][:3]
+            assert len(fast[name][3]) == len(stock[name][3]) == (2 if resolve[3] else 1)
+
+
+def test_an_unknown_inside_a_value_makes_the_output_unknown_both_ways():
+    from pulumi.runtime import rpc
+    from pulumi.output import UNKNOWN
+
+    resolve = ({"Name": UNKNOWN}, True, False, None, None)
+    stock = _resolved(rpc.transfer_properties, resolve)
+    fast = _resolved(sdk_fastpath.transfer_properties, resolve)
+    assert fast["bucket"][1] is stock["bucket"][1] is False
+
+
+def test_outputs_of_a_fast_render_are_tracked_in_its_own_set_until_the_end():
+    """In a fast render an output stays tracked once resolved (the linear wait awaits it
+    without suspending); outside one, the stock tracking takes it out when it resolves."""
+    from pulumi.output import Output
+    from pulumi.runtime.settings import SETTINGS
+
+    def make_and_resolve(in_render: bool) -> tuple[bool, bool]:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+
+            async def run() -> tuple[bool, bool]:
+                if in_render:
+                    sdk_fastpath.track_outputs_of_this_render()
+                future = loop.create_future()
+                output = Output._from_data(future)
+                tracked_at_start = output._data in SETTINGS.outputs
+                future.set_result(None)
+                await asyncio.sleep(0)
+                await asyncio.sleep(0)
+                return tracked_at_start, output._data in SETTINGS.outputs
+
+            with sdk_fastpath.fast_render():
+                return contextvars.Context().run(loop.run_until_complete, run())
+        finally:
+            SETTINGS.outputs.clear()
+            asyncio.set_event_loop(None)
+            loop.close()
+
+    assert make_and_resolve(in_render=True) == (True, True)
+    assert make_and_resolve(in_render=False) == (True, False)
+
+
+def test_debug_lines_are_dropped_in_a_fast_render_only_when_nobody_would_see_them(caplog):
+    from pulumi import log
+    from pulumi.runtime.mocks import MockEngine
+    from pulumi.runtime.settings import SETTINGS
+
+    def logged(in_render: bool, level: int) -> list[str]:
+        caplog.clear()
+        caplog.set_level(level)
+
+        def run() -> None:
+            SETTINGS.engine = MockEngine(None)
+            if in_render:
+                sdk_fastpath.track_outputs_of_this_render()
+            log.debug("registering resource: ty=aws:s3/bucket:Bucket")
+
+        with sdk_fastpath.fast_render():
+            contextvars.Context().run(run)
+        return [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG]
+
+    line = ["registering resource: ty=aws:s3/bucket:Bucket"]
+    assert logged(in_render=True, level=logging.INFO) == []
+    assert logged(in_render=True, level=logging.DEBUG) == line
+    assert logged(in_render=False, level=logging.DEBUG) == line
 
 
 def _outputs_waited(wait) -> list[str]:

@@ -220,6 +220,8 @@ def _render(
             callbacks=None,
         )
     )
+    if fast:
+        sdk_fastpath.track_outputs_of_this_render()
     pulumi_config.set_all_config({key: config_string(value) for key, value in config.items()})
     entry = program or run_project_main
     try:

@@ -14,6 +14,20 @@ without changing what is registered, and are replaced here while a preview rende
   callback on every still-pending output each time one finishes. `linear_wait_for_rpcs`
   awaits them one by one: the same outputs, each awaited once. If several fail, the first in
   the set's order is raised rather than the first to finish (the set has no order either way).
+* **one future per resource property, not four and a task.** Registering a resource gives it
+  an `Output` for every property it declares (`rpc.transfer_properties`): four futures, a
+  coroutine and a task that gathers them, for each of ~12 properties per resource, most of
+  which nothing reads. `transfer_properties` here gives each property one future, resolved
+  with the same `_OutputData` the task would have built, or failed with the same exception.
+* **output tracking without the settings lookups.** Every `Output` is added to the render's
+  `SETTINGS.outputs` so that `wait_for_rpcs` can wait for it, and a done-callback takes it out
+  again once it resolves. While a fast render runs, `Output._track` adds it to that same set,
+  read once per render, and leaves it there: `linear_wait_for_rpcs` awaits a finished output
+  without suspending, and raises a failed one as the stock path does (failed outputs stay in
+  the set there too). An `Output` made outside a fast render is tracked the stock way.
+* **debug logs nobody reads.** The SDK logs ~100 debug lines per stack to the mock engine,
+  which hands them to the root logger; unless that logger is enabled for DEBUG they are
+  dropped, and then the fast path drops them without building the request.
 * **the preview's mock round trip** (in render.py): in a preview our mocks return the inputs
   unchanged and no id, so the monitor answers with the request's own Struct instead of
   decoding it, calling the mock and encoding the result again.
@@ -29,9 +43,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import functools
 import hashlib
 import inspect
+import logging
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -61,6 +77,29 @@ PINNED_SOURCES = {
     "pulumi.runtime.resource.register_resource": (
         "633fd2207a3851a366731f9ec5b1f62ecb07b7fc823dfe5a0a789e8e1e5dada3"
     ),
+    "pulumi.runtime.rpc.transfer_properties": (
+        "0e7c02ffa04ff20b31cd58a4829188d173300ed40eae0cb7bb48435121c233d9"
+    ),
+    "pulumi.output.Output.__init__": (
+        "f883e4f64c918cfb82b9461f13ec626edfed42e3e1ccea18e601a7e4663be894"
+    ),
+    "pulumi.output.Output._track": (
+        "72569ad70fd52b205d4b8dcf517861bb6755f8e6d3c3feba6708e16a33a78749"
+    ),
+    "pulumi.output.Output._untrack": (
+        "6e6e07e5f9c49cde1c091ef6c5079819110e19b7c484e273db0019b9ba834e66"
+    ),
+    "pulumi.output.Output._from_data": (
+        "cd70e3b38ee181f636ca736cac9db7f62887d8f700257567aed3e7261b2d3a4b"
+    ),
+    "pulumi.output._OutputData": (
+        "71b7d20a16cca36688b0cee34220780c297076bc2dfe8516ce3d7ee2d10885ee"
+    ),
+    "pulumi.log.debug": ("381cd6115cca6ca19ddc9416014d9afb086d7b7a9cb3ca8d80f2be24bdb44d6f"),
+    "pulumi.log._log": ("185613096f9dc351865f2df9bd6613990ffd142409e78f01681158ed52743939"),
+    "pulumi.runtime.mocks.MockEngine.Log": (
+        "2902a687f523c712a4e845dce698673490647b5aae251b62287b588db1e8fe51"
+    ),
 }
 
 _warned = False
@@ -79,7 +118,8 @@ def source_digest(function: Callable[..., Any]) -> str:
 
 def pinned_functions() -> dict[str, Callable[..., Any]]:
     """The SDK functions named in PINNED_SOURCES, by name."""
-    from pulumi.runtime import mocks, resource, stack, sync_await
+    from pulumi import log, output
+    from pulumi.runtime import mocks, resource, rpc, stack, sync_await
 
     return {
         "pulumi.runtime.stack.wait_for_rpcs": stack.wait_for_rpcs,
@@ -88,6 +128,15 @@ def pinned_functions() -> dict[str, Callable[..., Any]]:
         "pulumi.runtime.mocks.MockMonitor.RegisterResource": mocks.MockMonitor.RegisterResource,
         "pulumi.runtime.mocks.MockMonitor.Invoke": mocks.MockMonitor.Invoke,
         "pulumi.runtime.resource.register_resource": resource.register_resource,
+        "pulumi.runtime.rpc.transfer_properties": rpc.transfer_properties,
+        "pulumi.output.Output.__init__": output.Output.__init__,
+        "pulumi.output.Output._track": output.Output._track,
+        "pulumi.output.Output._untrack": output.Output._untrack,
+        "pulumi.output.Output._from_data": output.Output._from_data,
+        "pulumi.output._OutputData": output._OutputData,
+        "pulumi.log.debug": log.debug,
+        "pulumi.log._log": log._log,
+        "pulumi.runtime.mocks.MockEngine.Log": mocks.MockEngine.Log,
     }
 
 
@@ -158,6 +207,92 @@ async def linear_wait_for_rpcs(await_all_outstanding_tasks: bool = True) -> None
             break
 
 
+# The outputs of the fast render running in this context (its `SETTINGS.outputs`); unset
+# outside one, where the stock `_track` and `_untrack` run.
+_TRACKED: contextvars.ContextVar[set[Any]] = contextvars.ContextVar("org_logging_tracked")
+
+
+def track_outputs_of_this_render() -> None:
+    """Called by the render, inside its own context, once the SDK's settings are configured."""
+    from pulumi.runtime.settings import SETTINGS
+
+    _TRACKED.set(SETTINGS.outputs)
+
+
+def transfer_properties(res: Any, props: Any, custom: bool) -> dict[str, Callable[..., None]]:
+    """`pulumi.runtime.rpc.transfer_properties` of PINNED_SDK with one future per property.
+
+    The stock resolver sets four futures (deps, value, known, secret) that a task gathers into
+    an `_OutputData`; this one builds that `_OutputData` itself, or fails the future with the
+    same exception, with the same dependency set: the given ones plus the resource itself.
+    """
+    from pulumi.output import Output, _OutputData
+
+    loop = asyncio.get_event_loop()
+    resolvers: dict[str, Callable[..., None]] = {}
+    for name in props:
+        if name == "urn" or (name == "id" and custom):
+            continue  # resolved elsewhere, as in the SDK
+        data = loop.create_future()
+
+        def do_resolve(
+            value: Any,
+            is_known: bool,
+            is_secret: bool,
+            deps: Any,
+            failed: Exception | None,
+            data: asyncio.Future[Any] = data,
+        ) -> None:
+            if failed is not None:
+                data.set_exception(failed)
+                return
+            resources = set(deps) if deps else set()
+            resources.add(res)
+            data.set_result(
+                _OutputData(
+                    resources=resources, value=value, is_known=is_known, is_secret=is_secret
+                )
+            )
+
+        resolvers[name] = do_resolve
+        res.__dict__[name] = Output._from_data(data)
+    return resolvers
+
+
+def _make_tracking(stock_track: Callable[..., None], stock_untrack: Callable[..., None]) -> Any:
+    def _track(self: Any) -> None:
+        outputs = _TRACKED.get(None)
+        if outputs is None:
+            stock_track(self)
+        else:
+            outputs.add(self._data)
+
+    def _untrack(self: Any) -> None:
+        outputs = _TRACKED.get(None)
+        if outputs is None:
+            stock_untrack(self)
+        else:
+            outputs.discard(self._data)
+
+    return _track, _untrack
+
+
+def _make_debug(stock_debug: Callable[..., None]) -> Callable[..., None]:
+    def debug(
+        msg: str, resource: Any = None, stream_id: int | None = None, ephemeral: bool | None = None
+    ) -> None:
+        # In a fast render the engine is MockEngine(None): the root logger's debug.
+        if (
+            resource is None
+            and _TRACKED.get(None) is not None
+            and not logging.getLogger().isEnabledFor(logging.DEBUG)
+        ):
+            return
+        stock_debug(msg, resource, stream_id, ephemeral)
+
+    return debug
+
+
 _inline = threading.local()
 
 
@@ -169,24 +304,42 @@ def _thread_loop() -> asyncio.AbstractEventLoop | None:
 
 @contextlib.contextmanager
 def fast_render() -> Iterator[None]:
-    """For one render on this thread: monitor calls inline and the linear `wait_for_rpcs`.
+    """For one render on this thread: the replacements of the module doc.
 
-    The caller checks `available()` first. Each thread keeps one `InlineLoop`; the thread's own
-    loop is put back afterwards, so a stock render after this one is stock. Renders on other
-    threads wait: the SDK's `wait_for_rpcs` is a module global.
+    The caller checks `available()` first, and calls `track_outputs_of_this_render()` inside
+    the render's context. Each thread keeps one `InlineLoop`; the thread's own loop and the
+    SDK's functions are put back afterwards, so a stock render after this one is stock. Renders
+    on other threads wait: what is replaced are module globals.
     """
-    from pulumi.runtime import stack
+    from pulumi import log
+    from pulumi.output import Output
+    from pulumi.runtime import rpc, stack
 
     with _lock:
         loop = getattr(_inline, "loop", None)
         if loop is None:
             loop = _inline.loop = InlineLoop()
         previous = _thread_loop()
-        stock = stack.wait_for_rpcs
+        stock = (
+            stack.wait_for_rpcs,
+            rpc.transfer_properties,
+            Output._track,
+            Output._untrack,
+            log.debug,
+        )
         asyncio.set_event_loop(loop)
         stack.wait_for_rpcs = linear_wait_for_rpcs  # type: ignore[assignment]
+        rpc.transfer_properties = transfer_properties  # type: ignore[assignment]
+        Output._track, Output._untrack = _make_tracking(stock[2], stock[3])  # type: ignore[method-assign]
+        log.debug = _make_debug(stock[4])  # type: ignore[assignment]
         try:
             yield
         finally:
-            stack.wait_for_rpcs = stock  # type: ignore[assignment]
+            (
+                stack.wait_for_rpcs,
+                rpc.transfer_properties,
+                Output._track,
+                Output._untrack,
+                log.debug,
+            ) = stock  # type: ignore[assignment,method-assign]
             asyncio.set_event_loop(previous)
