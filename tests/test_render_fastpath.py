@@ -82,6 +82,31 @@ def test_a_failing_program_fails_the_same_on_the_fast_path():
     assert "ValueError: bad config: namePrefix" in errors[1][0]
 
 
+def test_urns_computed_by_the_program_are_the_same_on_the_fast_path():
+    """The fast path skips the URN the SDK computes for a missing monitor before each register
+    and read call; a URN the program asks for, an alias or a read resource are the SDK's own."""
+
+    def program() -> None:
+        import pulumi
+        import pulumi_aws as aws
+
+        group = pulumi.ComponentResource("acme:logs:Group", "group")
+        aws.s3.Bucket(
+            "renamed",
+            opts=pulumi.ResourceOptions(parent=group, aliases=[pulumi.Alias(name="original")]),
+        )
+        pulumi.export("asked", pulumi.create_urn("other", "aws:s3/bucket:Bucket", parent=group))
+        existing = aws.s3.Bucket.get("existing", "acme-existing-bucket")
+        pulumi.export("read", existing.urn)
+
+    stock, fast = both_ways(TEAM_CONFIG, "s", program=program)
+    assert fast == stock
+    assert fast["outputs"]["asked"] == (
+        "urn:pulumi:s::org-logging::acme:logs:Group$aws:s3/bucket:Bucket::other"
+    )
+    assert fast["outputs"]["read"].endswith("::aws:s3/bucket:Bucket::existing")
+
+
 def test_a_preview_takes_the_fast_path_by_default_and_an_up_never_does(monkeypatch):
     taken = []
     stock = sdk_fastpath.fast_render
@@ -199,7 +224,7 @@ def test_the_fast_path_restores_the_threads_own_loop_and_the_sdks_wait():
 def test_the_fast_path_puts_back_every_sdk_function_it_replaces():
     from pulumi import log
     from pulumi.output import Output
-    from pulumi.runtime import rpc, stack
+    from pulumi.runtime import resource, rpc, stack
 
     def replaced() -> tuple:
         return (
@@ -208,6 +233,7 @@ def test_the_fast_path_puts_back_every_sdk_function_it_replaces():
             Output._track,
             Output._untrack,
             log.debug,
+            resource.create_urn,
         )
 
     stock = replaced()
@@ -291,8 +317,8 @@ def test_one_future_per_property_resolves_as_the_sdks_four_futures_do(resolve):
 
 
 def test_an_unknown_inside_a_value_makes_the_output_unknown_both_ways():
-    from pulumi.runtime import rpc
     from pulumi.output import UNKNOWN
+    from pulumi.runtime import rpc
 
     resolve = ({"Name": UNKNOWN}, True, False, None, None)
     stock = _resolved(rpc.transfer_properties, resolve)

@@ -25,6 +25,11 @@ without changing what is registered, and are replaced here while a preview rende
   read once per render, and leaves it there: `linear_wait_for_rpcs` awaits a finished output
   without suspending, and raises a failed one as the stock path does (failed outputs stay in
   the set there too). An `Output` made outside a fast render is tracked the stock way.
+* **no URN computed for a monitor that is there.** Before each register and read call the SDK
+  computes the URN it would answer with if there were no monitor (`create_urn`: three
+  outputs and their tasks), and uses it only in that case. In a fast render there is always
+  a monitor, so at those two call sites (`do_register`, `do_read`) nothing is computed;
+  everywhere else (aliases, the public `pulumi.create_urn`) it is the SDK's own.
 * **debug logs nobody reads.** The SDK logs ~100 debug lines per stack to the mock engine,
   which hands them to the root logger; unless that logger is enabled for DEBUG they are
   dropped, and then the fast path drops them without building the request.
@@ -50,6 +55,7 @@ import inspect
 import logging
 import sys
 import threading
+import types
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from importlib import metadata
@@ -76,6 +82,12 @@ PINNED_SOURCES = {
     ),
     "pulumi.runtime.resource.register_resource": (
         "633fd2207a3851a366731f9ec5b1f62ecb07b7fc823dfe5a0a789e8e1e5dada3"
+    ),
+    "pulumi.runtime.resource.read_resource": (
+        "fe8d3624c32db0b7726965c102a01f8bd518e103d584e0ffa994cdf41b244e8f"
+    ),
+    "pulumi.runtime.resource.create_urn": (
+        "b4efa209c920a83ac0a652e3f00fa7e987bdb7e438231fc88146f4c372c85596"
     ),
     "pulumi.runtime.rpc.transfer_properties": (
         "0e7c02ffa04ff20b31cd58a4829188d173300ed40eae0cb7bb48435121c233d9"
@@ -128,6 +140,8 @@ def pinned_functions() -> dict[str, Callable[..., Any]]:
         "pulumi.runtime.mocks.MockMonitor.RegisterResource": mocks.MockMonitor.RegisterResource,
         "pulumi.runtime.mocks.MockMonitor.Invoke": mocks.MockMonitor.Invoke,
         "pulumi.runtime.resource.register_resource": resource.register_resource,
+        "pulumi.runtime.resource.read_resource": resource.read_resource,
+        "pulumi.runtime.resource.create_urn": resource.create_urn,
         "pulumi.runtime.rpc.transfer_properties": rpc.transfer_properties,
         "pulumi.output.Output.__init__": output.Output.__init__,
         "pulumi.output.Output._track": output.Output._track,
@@ -259,6 +273,7 @@ def transfer_properties(res: Any, props: Any, custom: bool) -> dict[str, Callabl
     return resolvers
 
 
+@functools.cache
 def _make_tracking(stock_track: Callable[..., None], stock_untrack: Callable[..., None]) -> Any:
     def _track(self: Any) -> None:
         outputs = _TRACKED.get(None)
@@ -277,6 +292,39 @@ def _make_tracking(stock_track: Callable[..., None], stock_untrack: Callable[...
     return _track, _untrack
 
 
+class _NoUrn:
+    """What `create_urn` gives the register and read calls of a fast render: they await its
+    `future()` and use the value only if there is no monitor."""
+
+    async def future(self) -> None:
+        return None
+
+
+_NO_URN = _NoUrn()
+
+
+@functools.cache
+def _make_create_urn(stock_create_urn: Callable[..., Any]) -> Callable[..., Any]:
+    from pulumi.runtime import resource
+
+    sites = frozenset(
+        constant
+        for function in (resource.register_resource, resource.read_resource)
+        for constant in function.__code__.co_consts
+        if isinstance(constant, types.CodeType) and constant.co_name in ("do_register", "do_read")
+    )
+
+    def create_urn(
+        name: Any, type_: Any, parent: Any = None, project: Any = None, stack: Any = None
+    ) -> Any:
+        if _TRACKED.get(None) is not None and sys._getframe(1).f_code in sites:
+            return _NO_URN
+        return stock_create_urn(name, type_, parent, project, stack)
+
+    return create_urn
+
+
+@functools.cache
 def _make_debug(stock_debug: Callable[..., None]) -> Callable[..., None]:
     def debug(
         msg: str, resource: Any = None, stream_id: int | None = None, ephemeral: bool | None = None
@@ -313,7 +361,7 @@ def fast_render() -> Iterator[None]:
     """
     from pulumi import log
     from pulumi.output import Output
-    from pulumi.runtime import rpc, stack
+    from pulumi.runtime import resource, rpc, stack
 
     with _lock:
         loop = getattr(_inline, "loop", None)
@@ -326,12 +374,14 @@ def fast_render() -> Iterator[None]:
             Output._track,
             Output._untrack,
             log.debug,
+            resource.create_urn,
         )
         asyncio.set_event_loop(loop)
         stack.wait_for_rpcs = linear_wait_for_rpcs  # type: ignore[assignment]
         rpc.transfer_properties = transfer_properties  # type: ignore[assignment]
         Output._track, Output._untrack = _make_tracking(stock[2], stock[3])  # type: ignore[method-assign]
         log.debug = _make_debug(stock[4])  # type: ignore[assignment]
+        resource.create_urn = _make_create_urn(stock[5])  # type: ignore[assignment]
         try:
             yield
         finally:
@@ -341,5 +391,6 @@ def fast_render() -> Iterator[None]:
                 Output._track,
                 Output._untrack,
                 log.debug,
+                resource.create_urn,
             ) = stock  # type: ignore[assignment,method-assign]
             asyncio.set_event_loop(previous)
