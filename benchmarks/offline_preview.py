@@ -5,9 +5,10 @@
 
 Prints: how the organization was built and discovered; for the offline preview judged in process
 and over gRPC by the pack process (interleaved, `--rounds` pairs), stacks/s and CPU ms per stack
-by phase (render, judge, cross-check, orchestration) with the load average before and after;
-the peak RSS of the whole process tree; a cold then a warm (cached) re-preview; and the
-orchestrator's wall time against the ideal schedule of a fake runner with a fixed latency.
+by phase (render, judge, cross-check, the workers' garbage collection between stacks,
+orchestration) with the load average before and after; the peak RSS of the whole process tree;
+a cold then a warm (cached) re-preview; and the orchestrator's wall time against the ideal
+schedule of a fake runner with a fixed latency.
 """
 
 from __future__ import annotations
@@ -139,14 +140,16 @@ def preview_pass(
     orchestration = (ended.user + ended.system - own_cpu.user - own_cpu.system) * 1000 / stacks
     judge_ms = ms.get("judge", 0.0) + (0.0 if judge == "in-process" else pack_cpu * 1000 / stacks)
     cross_ms = ms.get("cross-check", 0.0) + (pack_cpu * 1000 / stacks if judge != "grpc" else 0)
-    total = ms.get("render", 0.0) + judge_ms + cross_ms + orchestration
+    collect = ms.get("collect", 0.0)
+    total = ms.get("render", 0.0) + judge_ms + cross_ms + collect + orchestration
     summary = outcome.summary().to_json()
     counts = {k: summary[k] for k in ("passed", "failed", "error", "cached") if summary.get(k)}
     print(
         f"{label or judge + ' judge':>17}: {stacks} stacks in {elapsed:.1f} s = "
         f"{stacks / elapsed:.1f} stacks/s (ready in {ready:.1f} s); CPU ms/stack: "
         f"render {ms.get('render', 0.0):.1f}, judge {judge_ms:.1f}, cross-check {cross_ms:.1f} "
-        f"({runner.cross_checked} stacks), orchestration {orchestration:.1f}, total {total:.1f}; "
+        f"({runner.cross_checked} stacks), collect {collect:.1f}, "
+        f"orchestration {orchestration:.1f}, total {total:.1f}; "
         f"{counts}; {load_before} -> {_load()}"
     )
 

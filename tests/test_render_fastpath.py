@@ -451,16 +451,46 @@ def test_the_program_is_compiled_once_per_version_of_the_file(tmp_path):
     assert namespace["VALUE"] == 2
 
 
-def test_a_worker_freezes_what_it_built_after_its_first_stack_only(monkeypatch):
+def test_a_worker_freezes_after_its_first_stack_then_collects_young_then_all(monkeypatch):
     from enroll.offline import runner
 
     calls: list[str] = []
-    monkeypatch.setattr(runner.gc, "collect", lambda: calls.append("collect"))
+    monkeypatch.setattr(
+        runner.gc, "collect", lambda generation=2: calls.append(f"collect{generation}")
+    )
     monkeypatch.setattr(runner.gc, "freeze", lambda: calls.append("freeze"))
     worker = runner._Worker(judge=None, pack_process=None, org=None)  # type: ignore[arg-type]
     worker.finished_one()
-    assert calls == ["collect", "freeze"]
+    assert calls == ["collect2", "freeze"]
+    for _ in range(runner.FULL_COLLECTION_EVERY - 2):
+        worker.finished_one()
+    assert calls[2:] == ["collect1"] * (runner.FULL_COLLECTION_EVERY - 2)
+    worker.finished_one()  # the FULL_COLLECTION_EVERY-th
+    assert calls[-1] == "collect2"
     worker.finished_one()
-    worker.finished_one()
-    assert calls == ["collect", "freeze"]
-    assert worker.stacks == 3
+    assert calls[-1] == "collect1"
+    assert worker.stacks == runner.FULL_COLLECTION_EVERY + 1
+    assert calls.count("freeze") == 1
+
+
+def test_the_collector_is_off_while_a_stack_is_previewed_and_on_again_after(monkeypatch):
+    import gc
+
+    from enroll.offline import runner
+
+    seen: list[bool] = []
+
+    def preview(*args, **kwargs):
+        seen.append(gc.isenabled())
+        raise RuntimeError("the stack failed")
+
+    monkeypatch.setattr(runner, "preview_stack", preview)
+    monkeypatch.setattr(gc, "collect", lambda generation=2: 0)  # not this test process's heap
+    monkeypatch.setattr(gc, "freeze", lambda: None)
+    monkeypatch.setattr(runner, "_worker", runner._Worker(None, None, None))  # type: ignore[arg-type]
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError, match="the stack failed"):
+        runner._preview_in_worker("s", {}, False)
+    assert seen == [False]
+    assert gc.isenabled()
+    assert runner._worker.stacks == 1
