@@ -15,7 +15,16 @@ from pathlib import Path
 
 import pytest
 import tenacity
-from fake_runner import Behaviour, FakeRunner, SleepRecorder, by_name, make_plan, options, statuses
+from fake_runner import (
+    WAIT,
+    Behaviour,
+    FakeRunner,
+    SleepRecorder,
+    by_name,
+    make_plan,
+    options,
+    statuses,
+)
 
 from enroll.org.model import StackResult, Violation
 from enroll.run.ledger import Ledger
@@ -38,6 +47,65 @@ def test_concurrency_bound_is_reached_and_never_exceeded(ledger, concurrency):
     assert runner.max_in_flight == concurrency
     assert set(statuses(outcome).values()) == {"passed"}
     assert sorted(runner.called) == sorted(s.name for s in make_plan(120).stacks)
+
+
+def test_a_worker_refills_its_slot_while_the_calling_thread_is_busy_reporting(ledger):
+    """concurrency 2: while source-000 is being reported (the calling thread is held in the
+    progress callback), source-001 finishes: its worker starts source-003 in its slot without
+    waiting for the calling thread (source-002 took source-000's slot)."""
+    fourth_started = threading.Event()
+    release_first = threading.Event()
+    runner = FakeRunner({"source-001": Behaviour(gate=release_first)})
+
+    class Starts:
+        def run(self, stack, action):
+            if stack.name == "source-003":
+                fourth_started.set()
+            return runner.run(stack, action)
+
+    held = []
+
+    def progress(result: StackResult, tally: Tally) -> None:
+        if result.name == "source-000":
+            release_first.set()  # source-001 finishes while this thread is here
+            held.append(fourth_started.wait(WAIT))
+
+    outcome = run_plan(
+        make_plan(6), Starts(), options(concurrency=2), ledger=ledger, progress=progress
+    )
+    assert held == [True]
+    assert set(statuses(outcome).values()) == {"passed"}
+    assert runner.max_in_flight <= 2
+
+
+def test_a_failed_stack_keeps_its_slot_empty_until_it_is_reported(ledger):
+    """concurrency 2: source-000 fails; source-001 finishes while source-000 is reported (the
+    progress callback holds the calling thread): source-001's worker starts nothing, because
+    a failure not yet reported may exceed the tolerance."""
+    release = threading.Event()
+    runner = FakeRunner(
+        {"source-000": Behaviour(status="failed"), "source-001": Behaviour(gate=release)}
+    )
+    started_while_reporting = []
+
+    def progress(result: StackResult, tally: Tally) -> None:
+        if result.name == "source-000":
+            release.set()
+            for _ in range(200):  # source-001 finishes and is recorded meanwhile
+                if "source-001" in {r["stack"] for r in ledger.records()}:
+                    break
+                threading.Event().wait(0.01)
+            started_while_reporting.extend(set(runner.called) - {"log-archive", "management"})
+
+    outcome = run_plan(
+        make_plan(6),
+        runner,
+        options(concurrency=2, max_failures=0),
+        ledger=ledger,
+        progress=progress,
+    )
+    assert sorted(started_while_reporting) == ["source-000", "source-001"]
+    assert statuses(outcome)["source-002"] == "skipped"
 
 
 def test_results_come_back_in_plan_order_whatever_the_finishing_order(ledger):

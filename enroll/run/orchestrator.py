@@ -256,7 +256,8 @@ def run_plan(
 
 
 class _Run:
-    """One run's state; only the calling thread touches it (workers just run and record)."""
+    """One run's state. The calling thread reports and decides; a worker runs, records, and
+    hands its slot to the next stack of the phase when its stack did not fail (`_Slots`)."""
 
     def __init__(
         self,
@@ -379,39 +380,81 @@ class _Run:
             else:
                 pending.append(stack)
 
-        # A stack holds its slot while the runner has it: once the runner returns, the next
-        # stack starts while the worker records this one (a group commit shares the fsync),
-        # and the stack is reported only when `record` returned, after its slot was refilled.
-        # A failed stack starts nothing until it is reported: the failure tolerance comes first.
+        # A stack holds its slot while the runner has it. Once the runner returns, its worker
+        # starts the next stack itself (no hand-over to this thread and back to the pool),
+        # then records its own (a group commit shares the fsync); the stack is reported when
+        # `record` returned. A failed stack starts nothing until it is reported: the failure
+        # tolerance comes first, and this thread refills that slot after the report.
         slots = _Slots(self.options.concurrency)
+        phase_state = (pool, pending, slots)
         while True:
-            self._start(pool, pending, slots)
-            if not slots.unreported:
-                break
+            with slots.lock:
+                self._start(*phase_state)
+                if not slots.unreported:
+                    break
             finished = slots.finished()
-            reportable = sorted(
-                (f for f in finished if f in slots.unreported), key=lambda f: slots.unreported[f]
-            )
-            self._start(pool, pending, slots)
+            with slots.lock:
+                reportable = sorted(
+                    (f for f in finished if f in slots.unreported),
+                    key=lambda f: slots.unreported[f],
+                )
+                self._start(*phase_state)
             for future in reportable:
-                slots.reported(future)
+                # Reported (tolerance counted) before its name leaves `failing`: no worker
+                # refills a slot between the two.
                 self._finish(future.result())
+                with slots.lock:
+                    slots.reported(future)
 
         if pending:
             self._skip(pending, self._tolerance_reason())
 
     def _start(self, pool: ThreadPoolExecutor, pending: deque[PlannedStack], slots: _Slots) -> None:
-        while pending and slots.open() and not self.tolerance_exceeded:
+        """With `slots.lock` held, by the calling thread or a worker: fill the open slots."""
+        while pending and slots.open() and not self.tolerance_exceeded and not self.interrupted:
             stack = pending.popleft()
             ran: Future[StackResult] = Future()
             ran.add_done_callback(slots.events.put)
-            done = pool.submit(self._run_stack, stack, ran)
+            try:
+                done = pool.submit(self._run_stack, stack, ran, (pool, pending, slots))
+            except BaseException:
+                pending.appendleft(stack)  # not started: skipped or started later
+                raise
             done.add_done_callback(slots.events.put)
             slots.started(stack.name, ran, done)
 
-    def _run_stack(self, stack: PlannedStack, ran: Future[StackResult]) -> StackResult:
-        """Worker thread: run with retries, turn any Exception into a result, hand it to `ran`
-        (the slot is free), record it, return it (the stack can be reported)."""
+    def _hand_over(
+        self,
+        stack: PlannedStack,
+        ran: Future[StackResult],
+        result: StackResult,
+        phase_state: tuple[ThreadPoolExecutor, deque[PlannedStack], _Slots],
+    ) -> None:
+        """Worker thread, runner returned: free the slot and start the next stack in it, or,
+        if this stack failed, keep every slot empty until the calling thread reports it."""
+        pool, pending, slots = phase_state
+        with slots.lock:
+            slots.running.pop(ran, None)
+            if result.status in ("failed", "error"):
+                slots.failing.add(stack.name)
+                return
+            try:
+                self._start(pool, pending, slots)
+            except Exception as exc:
+                # The pool shut down (Ctrl-C), or could not start a thread: the next stack went
+                # back to `pending`, and the calling thread starts it (or says why it cannot)
+                # after this one is reported. This stack is still recorded.
+                log.debug("stack %s: could not start the next stack: %s", stack.name, exc)
+
+    def _run_stack(
+        self,
+        stack: PlannedStack,
+        ran: Future[StackResult],
+        phase_state: tuple[ThreadPoolExecutor, deque[PlannedStack], _Slots],
+    ) -> StackResult:
+        """Worker thread: run with retries, turn any Exception into a result, hand the slot
+        over (`_hand_over`), tell the calling thread (`ran`), record the result, return it
+        (the stack can be reported)."""
         options = self.options
         tries: list[int] = []
         started = time.monotonic()
@@ -431,7 +474,10 @@ class _Run:
         result = dataclasses.replace(
             result, attempts=len(tries), duration_seconds=time.monotonic() - started
         )
-        ran.set_result(result)
+        try:
+            self._hand_over(stack, ran, result, phase_state)
+        finally:
+            ran.set_result(result)
         self.ledger.record(options.run_id, options.action, stack, result)
         with self._completed_lock:
             self.completed[stack.name] = result
@@ -493,12 +539,15 @@ class _Run:
 
 class _Slots:
     """The stacks of a phase that started: those holding a slot (their runner has not returned
-    yet) and those not yet reported. Each worker sets a stack's `ran` future when its runner
-    returns, before it records; the pool completes its `done` future after. Both land in
-    `events` in that order, so waiting for the next one is O(1), not one waiter per future."""
+    yet) and those not yet reported. `lock` guards all of it, and the phase's pending stacks:
+    the calling thread and the workers both start stacks. A worker frees its stack's slot
+    (and marks a failed stack `failing`) before it sets the stack's `ran` future; the pool
+    completes its `done` future after the record. Both land in `events` in that order, so
+    waiting for the next one is O(1), not one waiter per future."""
 
     def __init__(self, concurrency: int) -> None:
         self.concurrency = concurrency
+        self.lock = threading.Lock()
         self.events: SimpleQueue[Future[StackResult]] = SimpleQueue()
         self.running: dict[Future[StackResult], str] = {}
         self.unreported: dict[Future[StackResult], str] = {}
@@ -512,15 +561,10 @@ class _Slots:
         self.unreported[done] = name
 
     def finished(self) -> list[Future[StackResult]]:
-        """Wait for the next event, take every other one already there, free the slots of the
-        stacks whose runner returned."""
+        """Without the lock: wait for the next event, take every other one already there."""
         events = [self.events.get()]
         while not self.events.empty():
             events.append(self.events.get_nowait())
-        for ran in events:
-            name = self.running.pop(ran, None)
-            if name is not None and ran.result().status in ("failed", "error"):
-                self.failing.add(name)
         return events
 
     def reported(self, done: Future[StackResult]) -> None:
