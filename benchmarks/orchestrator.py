@@ -11,7 +11,7 @@ another and, within a phase, `concurrency` stacks at a time with no gap: ceil(n 
 per phase. Prints, per latency x concurrency, actual and ideal seconds, their ratio and the
 overhead in ms per stack, with the load average (the machine may be shared).
 
---breakdown adds one instrumented run per configuration: a timeline of every stack (submitted,
+--breakdown adds one instrumented run per configuration: a timeline of every stack (given a slot,
 started, runner called, runner returned, ledger.record entered and returned, result reported
 on the calling thread), averaged into the gaps that add up to one step of a slot, the ledger's
 fsyncs (count, time), and a cProfile of the calling thread (the thread that schedules, collects
@@ -31,7 +31,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,12 +133,14 @@ def load() -> str:
     return "load " + " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-# The moments of one stack's life, in order. A step of a slot runs from one stack's `submit`
-# to the submit of the stack that takes its slot: after `reported` (the slot was freed when
-# the stack was reported) or after `ran` (freed when the runner returned).
-MOMENTS = ("submit", "start", "run", "ran", "record", "recorded", "reported")
+# The moments of one stack's life, in order. A step of a slot runs from the moment a stack
+# takes the slot (`taken`) to the moment the stack after it takes it: after `reported` (the
+# slot was freed when a failed stack was reported) or after `ran` (freed when the runner
+# returned; the same worker thread then runs the next stack, or a pool thread if the calling
+# thread filled the slot).
+MOMENTS = ("taken", "start", "run", "ran", "record", "recorded", "reported")
 STEP = {
-    ("submit", "start"): "thread pool: submit -> worker starts",
+    ("taken", "start"): "slot taken -> its worker starts the stack",
     ("start", "run"): "retry wrapper: worker -> runner.run",
     ("run", "ran"): "runner.run beyond the latency",
 }
@@ -147,7 +149,7 @@ ASIDE = {
     ("record", "recorded"): "ledger.record (queue, write, fsync)",
     ("recorded", "reported"): "record returned -> reported",
 }
-REFILL = "runner returned -> the slot's next submit"
+REFILL = "runner returned -> next stack takes the slot"
 
 
 @dataclass
@@ -174,7 +176,7 @@ class Timeline:
         step["runner.run beyond the latency"] -= latency * 1000
         # Pair each runner return with the earliest submit after it not yet paired (the slots
         # are refilled first come, first served): the mean gap does not depend on the pairing.
-        submits = sorted(m["submit"] for m in complete)
+        submits = sorted(m["taken"] for m in complete)
         refill, nxt = [], 0
         for ran in sorted(m["ran"] for m in complete):
             while nxt < len(submits) and submits[nxt] < ran:
@@ -190,21 +192,21 @@ class Timeline:
 def instrumented(timeline: Timeline) -> Iterator[None]:
     """Marks each moment of each stack by wrapping the orchestrator's and the ledger's calls
     (this benchmark's process only; everything is restored on exit)."""
-    real_submit = orchestrator.ThreadPoolExecutor.submit
-    real_run_stack = orchestrator._Run._run_stack
+    real_take = orchestrator._Run._take
+    real_run_one = orchestrator._Run._run_one
     real_finish = orchestrator._Run._finish
     real_record = Ledger.record
     real_fsync = os.fsync
     real_run = FixedLatencyRunner.run
 
-    def submit(pool: Any, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
-        if args and isinstance(args[0], PlannedStack):
-            timeline.mark(args[0].name, "submit")
-        return real_submit(pool, fn, *args, **kwargs)
+    def take(run: Any, *args: Any) -> Any:
+        started = real_take(run, *args)
+        timeline.mark(started.stack.name, "taken")
+        return started
 
-    def run_stack(run: Any, stack: PlannedStack, *args: Any) -> StackResult:
+    def run_one(run: Any, stack: PlannedStack) -> StackResult:
         timeline.mark(stack.name, "start")
-        return real_run_stack(run, stack, *args)
+        return real_run_one(run, stack)
 
     def runner_run(runner: Any, stack: PlannedStack, action: Action) -> StackResult:
         timeline.mark(stack.name, "run")
@@ -233,8 +235,8 @@ def instrumented(timeline: Timeline) -> Iterator[None]:
                 timeline.fsyncs.append(time.perf_counter() - began)
 
     patches = [
-        (orchestrator.ThreadPoolExecutor, "submit", submit),
-        (orchestrator._Run, "_run_stack", run_stack),
+        (orchestrator._Run, "_take", take),
+        (orchestrator._Run, "_run_one", run_one),
         (orchestrator._Run, "_finish", finish),
         (Ledger, "record", record),
         (os, "fsync", fsync),

@@ -108,6 +108,70 @@ def test_a_failed_stack_keeps_its_slot_empty_until_it_is_reported(ledger):
     assert statuses(outcome)["source-002"] == "skipped"
 
 
+def test_the_stack_after_a_passed_one_runs_on_the_same_worker_thread(ledger):
+    """concurrency 1: each source takes the slot of the one before it on the same thread (no
+    hand-over through the calling thread and the pool's queue); the records are written by
+    other threads meanwhile."""
+    threads: dict[str, int] = {}
+    recorders: dict[str, int] = {}
+    runner = FakeRunner()
+
+    class Threads:
+        def run(self, stack, action):
+            threads[stack.name] = threading.get_ident()
+            return runner.run(stack, action)
+
+    class Recorders(Ledger):
+        def record(self, run_id, action, stack, result):
+            recorders[stack.name] = threading.get_ident()
+            super().record(run_id, action, stack, result)
+
+    recording = Recorders(ledger.path)
+    run_plan(make_plan(6), Threads(), options(concurrency=1), ledger=recording)
+    sources = [f"source-{i:03d}" for i in range(6)]
+    assert len({threads[name] for name in sources}) == 1
+    assert all(recorders[name] != threads[name] for name in sources[:-1])
+    assert recorders["source-005"] == threads["source-005"]  # the last: nothing follows
+    assert sorted(r["stack"] for r in recording.records()) == sorted(threads)
+
+
+def test_every_stack_is_recorded_before_it_is_reported(ledger):
+    unrecorded: list[str] = []
+
+    def progress(result: StackResult, tally: Tally) -> None:
+        if result.name not in {r["stack"] for r in ledger.records()}:
+            unrecorded.append(result.name)
+
+    outcome = run_plan(
+        make_plan(40), FakeRunner(), options(concurrency=4), ledger=ledger, progress=progress
+    )
+    assert len(outcome.results) == 42
+    assert unrecorded == []
+
+
+def test_a_ledger_that_cannot_record_stops_the_run_and_starts_nothing_more(ledger):
+    """The record of source-002 fails, written by a recorder thread while its worker runs
+    source-003 in the slot: the run raises it, source-003 (in flight) finishes and is
+    recorded, and no other stack starts."""
+    record_failed = threading.Event()
+
+    class DiskFull(Ledger):
+        def record(self, run_id, action, stack, result):
+            if stack.name == "source-002":
+                record_failed.set()
+                raise OSError(28, "No space left on device")
+            super().record(run_id, action, stack, result)
+
+    runner = FakeRunner({"source-003": Behaviour(gate=record_failed)})
+    failing = DiskFull(ledger.path)
+    with pytest.raises(OSError, match="No space left on device"):
+        run_plan(make_plan(40), runner, options(concurrency=1), ledger=failing)
+    sources = [f"source-{i:03d}" for i in range(4)]
+    assert runner.called == ["log-archive", "management", *sources]
+    recorded = {r["stack"] for r in failing.records()}
+    assert recorded == {"log-archive", "management", "source-000", "source-001", "source-003"}
+
+
 def test_results_come_back_in_plan_order_whatever_the_finishing_order(ledger):
     plan = make_plan(60)
     outcome = run_plan(plan, FakeRunner(hold_until=8), options(concurrency=8), ledger=ledger)
@@ -420,3 +484,29 @@ def test_phases_group_and_order_by_action():
         "management",
         "log-archive",
     ]
+
+
+def test_a_stack_queued_when_the_run_halts_never_starts_and_goes_back_to_pending(ledger):
+    """A worker that raised a BaseException (or a record that failed) halts the run; a stack
+    whose thread had not started yet is not run: its slot is freed, it goes back to the
+    phase's pending stacks, and its `done` is cancelled (the calling thread skips it)."""
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    from enroll.run import orchestrator
+
+    plan = make_plan(3)
+    runner = FakeRunner()
+    run = orchestrator._Run(plan, runner, options(), ledger, None)
+    slots = orchestrator._Slots(2)
+    pending = deque(plan.stacks[2:])
+    with slots.lock:
+        started = run._take(pending, slots)
+    assert list(slots.running.values()) == [started.stack.name]
+    run.halted = True
+    with ThreadPoolExecutor(1) as pool:
+        run._run_stack(started, (pool, pending, slots))
+    assert runner.called == []
+    assert started.done.cancelled() and not started.ran.done()
+    assert slots.running == {}
+    assert [s.name for s in pending] == [s.name for s in plan.stacks[2:]]

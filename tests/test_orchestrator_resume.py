@@ -45,22 +45,28 @@ def test_resume_after_a_kill_runs_exactly_the_stacks_not_yet_passed(ledger):
 
         def __init__(self) -> None:
             self.calls = 0
+            self.before_the_kill: set[str] = set()
             self.lock = threading.Lock()
 
         def run(self, stack, action):
             with self.lock:
                 self.calls += 1
                 call = self.calls
+                if call <= 30:
+                    self.before_the_kill.add(stack.name)
             if call > 30:
                 raise Killed("SIGTERM")
             return first.run(stack, action)
 
+    killing = KillingRunner()
     with pytest.raises(Killed):
-        run_plan(plan, KillingRunner(), options(concurrency=4, run_id="run-1"), ledger=ledger)
+        run_plan(plan, killing, options(concurrency=4, run_id="run-1"), ledger=ledger)
 
     passed_before = {r["stack"] for r in ledger.records() if r["status"] == "passed"}
     assert "source-010" not in passed_before
-    assert len(passed_before) == 29
+    # Which 30 stacks were called first depends on the threads; each of them is recorded.
+    assert len(killing.before_the_kill) == 30
+    assert passed_before == killing.before_the_kill - {"source-010"}
     # Torn last line: the kill landed mid-write.
     with open(ledger.path, "ab") as torn:
         torn.write(b'{"runId":"run-1","action":"up","stack":"source-0')
@@ -161,10 +167,16 @@ def test_a_kill_lets_the_stacks_in_flight_finish_and_be_recorded(ledger):
         }
     )
 
+    in_flight = {"source-001": threading.Event(), "source-002": threading.Event()}
+
     class Releaser:
         def run(self, stack, action):
+            if stack.name in in_flight:
+                in_flight[stack.name].set()
             if stack.name == "source-000":
-                release.set()  # the others are in flight when the kill surfaces
+                # the others are in flight (their runner was called) when the kill surfaces
+                assert all(started.wait(WAIT) for started in in_flight.values())
+                release.set()
             return runner.run(stack, action)
 
     with pytest.raises(Killed):

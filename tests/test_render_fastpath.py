@@ -253,10 +253,14 @@ def _resolved(transfer, resolve: tuple | None, props=("bucket", "urn", "id", "ta
     """Transfer `props` onto a resource with `transfer`, call each resolver with `resolve`
     (value, is_known, is_secret, deps, failed), and read every output back."""
     from pulumi.output import Output
+    from pulumi.runtime.settings import SETTINGS
 
     resource = _Resource()
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    # Outside a render the SDK tracks outputs in its process-wide default set, and keeps a
+    # failed one there for the next render to raise: take back what this call added.
+    tracked_before = set(SETTINGS.outputs)
     try:
 
         async def read() -> dict:
@@ -283,6 +287,7 @@ def _resolved(transfer, resolve: tuple | None, props=("bucket", "urn", "id", "ta
 
         return loop.run_until_complete(read())
     finally:
+        SETTINGS.outputs.intersection_update(tracked_before)
         asyncio.set_event_loop(None)
         loop.close()
 
@@ -346,12 +351,15 @@ def test_outputs_of_a_fast_render_are_tracked_in_its_own_set_until_the_end():
                 future.set_result(None)
                 await asyncio.sleep(0)
                 await asyncio.sleep(0)
-                return tracked_at_start, output._data in SETTINGS.outputs
+                tracked_at_end = output._data in SETTINGS.outputs
+                # This context's set is the SDK's process-wide default (MockSettings, like
+                # every render, sets none of its own): leave nothing of this loop in it.
+                SETTINGS.outputs.discard(output._data)
+                return tracked_at_start, tracked_at_end
 
             with sdk_fastpath.fast_render():
                 return contextvars.Context().run(loop.run_until_complete, run())
         finally:
-            SETTINGS.outputs.clear()
             asyncio.set_event_loop(None)
             loop.close()
 

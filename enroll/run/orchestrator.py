@@ -241,8 +241,9 @@ def run_plan(
     """Run every stack of `plan`; return their results in plan order.
 
     `runner.run` is called from up to `options.concurrency` threads at once, so it must be
-    thread-safe. Each stack that ran is recorded in `ledger` by its worker thread as soon as
-    it finishes, before anything else happens to it. A BaseException that is not an Exception
+    thread-safe. Each stack that ran is recorded in `ledger` as soon as it finishes (by its
+    worker thread, or by another one while the worker runs the next stack in its slot), before
+    anything else happens to it. A BaseException that is not an Exception
     (KeyboardInterrupt, SystemExit) from the runner or the caller's thread stops scheduling,
     lets the stacks in flight finish (and be recorded), then propagates; so does an exception
     from `progress` or from writing the ledger (a run that cannot record must not go on).
@@ -279,12 +280,17 @@ class _Run:
         self.stop_reason: str | None = None  # set once: tolerance exceeded or a phase failed
         self.tolerance_exceeded = False
         self.interrupted = False  # Ctrl-C or SIGTERM: in-flight stacks finish, nothing starts
+        # Set when the phases are over, or when something ends the run (a record that failed,
+        # a BaseException from the runner, one from the calling thread): nothing more starts.
+        self.halted = False
         self.notes: list[str] = []
         # Every result a worker produced, by stack name, set by the worker itself: after an
         # interruption the main thread may not hold the future of a stack that ran.
         self.completed: dict[str, StackResult] = {}
         self._completed_lock = threading.Lock()
         self._thread_prefix = f"stack-{options.run_id}"
+        self._recorder_prefix = f"record-{options.run_id}"
+        self._recorders: ThreadPoolExecutor | None = None
         # One retry policy for the run, shared by the workers: tenacity keeps each call's
         # state per thread (Retrying._local), and building one per stack cost ~30 us each.
         self._retrying = Retrying(
@@ -305,13 +311,20 @@ class _Run:
         pool = ThreadPoolExecutor(
             max_workers=2 * self.options.concurrency, thread_name_prefix=self._thread_prefix
         )
+        # The records of stacks whose worker went on to the next stack in the slot: one
+        # thread per slot, so a record never waits behind a stack, only for a group commit.
+        self._recorders = ThreadPoolExecutor(
+            max_workers=self.options.concurrency, thread_name_prefix=self._recorder_prefix
+        )
         try:
             for phase in phases(self.plan, self.options.action):
                 self._run_phase(pool, phase, done_before)
         except KeyboardInterrupt:
             self._interrupt(pool)
         finally:
+            self.halted = True
             pool.shutdown(wait=True)
+            self._recorders.shutdown(wait=True)
         return RunOutcome(
             action=self.options.action,
             run_id=self.options.run_id,
@@ -328,13 +341,15 @@ class _Run:
         """Ctrl-C, or SIGTERM turned into one, wherever the main thread was (even inside
         `submit`): start nothing more, let the stacks in flight finish, record them, skip the
         rest. A second Ctrl-C while they finish stops at once."""
-        self.interrupted = True
+        self.interrupted = self.halted = True
         self.stop_reason = "interrupted: the stacks in flight finished, nothing else started"
-        pool.shutdown(wait=True, cancel_futures=True)
+        # A queued stack sees `halted` and does not start (`_run_stack`); every record runs.
+        pool.shutdown(wait=True)
+        self._recorders.shutdown(wait=True)
         # The interruption may have landed inside `submit`, before the pool counted the thread
         # it was starting: shutdown does not wait for that one, so join every thread by name.
         for thread in threading.enumerate():
-            if thread.name.startswith(f"{self._thread_prefix}_"):
+            if thread.name.startswith((f"{self._thread_prefix}_", f"{self._recorder_prefix}_")):
                 thread.join()
         with self._completed_lock:
             completed = dict(self.completed)
@@ -381,10 +396,11 @@ class _Run:
                 pending.append(stack)
 
         # A stack holds its slot while the runner has it. Once the runner returns, its worker
-        # starts the next stack itself (no hand-over to this thread and back to the pool),
-        # then records its own (a group commit shares the fsync); the stack is reported when
-        # `record` returned. A failed stack starts nothing until it is reported: the failure
-        # tolerance comes first, and this thread refills that slot after the report.
+        # thread runs the next stack in that slot itself, and a recorder thread records the
+        # finished one (a group commit shares the fsync); the stack is reported
+        # when `record` returned. No hand-over to this thread and back to the pool on the way.
+        # A failed stack starts nothing until it is reported: the failure tolerance comes
+        # first, and this thread refills that slot after the report.
         slots = _Slots(self.options.concurrency)
         phase_state = (pool, pending, slots)
         while True:
@@ -400,6 +416,10 @@ class _Run:
                 )
                 self._start(*phase_state)
             for future in reportable:
+                if future.cancelled():  # the run halted before it started: back in `pending`
+                    with slots.lock:
+                        slots.reported(future)
+                    continue
                 # Reported (tolerance counted) before its name leaves `failing`: no worker
                 # refills a slot between the two.
                 self._finish(future.result())
@@ -409,53 +429,107 @@ class _Run:
         if pending:
             self._skip(pending, self._tolerance_reason())
 
+    def _may_start(self, pending: deque[PlannedStack], slots: _Slots) -> bool:
+        """With `slots.lock` held."""
+        return bool(pending) and slots.open() and not self.tolerance_exceeded and not self.halted
+
+    def _take(self, pending: deque[PlannedStack], slots: _Slots) -> _Started:
+        """With `slots.lock` held and `_may_start`: the next stack, holding a slot."""
+        stack = pending.popleft()
+        ran: Future[StackResult] = Future()
+        done: Future[StackResult] = Future()
+        ran.add_done_callback(slots.events.put)
+        done.add_done_callback(slots.events.put)
+        slots.started(stack.name, ran, done)
+        return _Started(stack, ran, done)
+
     def _start(self, pool: ThreadPoolExecutor, pending: deque[PlannedStack], slots: _Slots) -> None:
-        """With `slots.lock` held, by the calling thread or a worker: fill the open slots."""
-        while pending and slots.open() and not self.tolerance_exceeded and not self.interrupted:
-            stack = pending.popleft()
-            ran: Future[StackResult] = Future()
-            ran.add_done_callback(slots.events.put)
+        """With `slots.lock` held, by the calling thread or a worker: fill the open slots,
+        each with a thread of the pool."""
+        while self._may_start(pending, slots):
+            started = self._take(pending, slots)
             try:
-                done = pool.submit(self._run_stack, stack, ran, (pool, pending, slots))
+                pool.submit(self._run_stack, started, (pool, pending, slots))
             except BaseException:
-                pending.appendleft(stack)  # not started: skipped or started later
+                # Not started: back to `pending`, to be skipped or started later.
+                slots.running.pop(started.ran)
+                slots.unreported.pop(started.done)
+                pending.appendleft(started.stack)
                 raise
-            done.add_done_callback(slots.events.put)
-            slots.started(stack.name, ran, done)
 
     def _hand_over(
-        self,
-        stack: PlannedStack,
-        ran: Future[StackResult],
-        result: StackResult,
-        phase_state: tuple[ThreadPoolExecutor, deque[PlannedStack], _Slots],
-    ) -> None:
-        """Worker thread, runner returned: free the slot and start the next stack in it, or,
-        if this stack failed, keep every slot empty until the calling thread reports it."""
+        self, started: _Started, result: StackResult, phase_state: _PhaseState
+    ) -> _Started | None:
+        """Worker thread, runner returned: free the slot and take the next stack for it (this
+        thread runs it), or, if this stack failed, keep every slot empty until the calling
+        thread reports it."""
         pool, pending, slots = phase_state
         with slots.lock:
-            slots.running.pop(ran, None)
+            slots.running.pop(started.ran, None)
             if result.status in ("failed", "error"):
-                slots.failing.add(stack.name)
+                slots.failing.add(started.stack.name)
+                return None
+            following = self._take(pending, slots) if self._may_start(pending, slots) else None
+            try:
+                self._start(pool, pending, slots)  # any other open slot (none, usually)
+            except Exception as exc:
+                # The pool shut down (Ctrl-C), or could not start a thread: that stack went
+                # back to `pending`; the calling thread starts it (or says why it cannot).
+                log.debug("stack %s: could not start another stack: %s", started.stack.name, exc)
+            return following
+
+    def _run_stack(self, started: _Started | None, phase_state: _PhaseState) -> None:
+        """Worker thread, for one stack and each that follows it in its slot: run it, hand the
+        slot over (`_hand_over`), tell the calling thread (`ran`), and record the result, here
+        if the slot is done or by another thread while this one runs the next stack; `done`
+        completes when the record returned (the stack can be reported), or with what raised."""
+        while started is not None:
+            if self.halted:  # queued before an interruption or a failure: never started
+                pending, slots = phase_state[1], phase_state[2]
+                with slots.lock:
+                    slots.running.pop(started.ran, None)
+                    pending.appendleft(started.stack)
+                started.done.cancel()
                 return
             try:
-                self._start(pool, pending, slots)
-            except Exception as exc:
-                # The pool shut down (Ctrl-C), or could not start a thread: the next stack went
-                # back to `pending`, and the calling thread starts it (or says why it cannot)
-                # after this one is reported. This stack is still recorded.
-                log.debug("stack %s: could not start the next stack: %s", stack.name, exc)
+                started = self._run_in_slot(started, phase_state)
+            except BaseException as exc:  # KeyboardInterrupt, SystemExit: the run stops
+                self.halted = True
+                if not started.done.done():
+                    started.done.set_exception(exc)
+                return
 
-    def _run_stack(
-        self,
-        stack: PlannedStack,
-        ran: Future[StackResult],
-        phase_state: tuple[ThreadPoolExecutor, deque[PlannedStack], _Slots],
-    ) -> StackResult:
-        """Worker thread: run with retries, turn any Exception into a result, hand the slot
-        over (`_hand_over`), tell the calling thread (`ran`), record the result, return it
-        (the stack can be reported)."""
-        options = self.options
+    def _run_in_slot(self, started: _Started, phase_state: _PhaseState) -> _Started | None:
+        """One stack of `_run_stack`; the stack that follows it in its slot, if any."""
+        result = self._run_one(started.stack)
+        following: _Started | None = None
+        try:
+            following = self._hand_over(started, result, phase_state)
+        finally:
+            started.ran.set_result(result)
+        if following is None:
+            self._record(started, result)
+            return None
+        try:
+            assert self._recorders is not None
+            self._recorders.submit(self._record, started, result)
+        except RuntimeError:  # the recorders shut down (Ctrl-C): record it here, now
+            self._record(started, result)
+        return following
+
+    def _record(self, started: _Started, result: StackResult) -> None:
+        try:
+            self.ledger.record(self.options.run_id, self.options.action, started.stack, result)
+        except BaseException as exc:  # a run that cannot record must not go on
+            self.halted = True
+            started.done.set_exception(exc)
+            return
+        with self._completed_lock:
+            self.completed[started.stack.name] = result
+        started.done.set_result(result)
+
+    def _run_one(self, stack: PlannedStack) -> StackResult:
+        """Run with retries; any Exception becomes the stack's error result."""
         tries: list[int] = []
         started = time.monotonic()
         try:
@@ -471,17 +545,9 @@ class _Run:
             result = StackResult.for_stack(
                 stack, "error", error=_describe(exc) + self._keep_trace(stack, exc)
             )
-        result = dataclasses.replace(
+        return dataclasses.replace(
             result, attempts=len(tries), duration_seconds=time.monotonic() - started
         )
-        try:
-            self._hand_over(stack, ran, result, phase_state)
-        finally:
-            ran.set_result(result)
-        self.ledger.record(options.run_id, options.action, stack, result)
-        with self._completed_lock:
-            self.completed[stack.name] = result
-        return result
 
     def _attempt(self, stack: PlannedStack, tries: list[int]) -> StackResult:
         """One attempt, under `self._retrying`; `tries` counts them."""
@@ -537,13 +603,23 @@ class _Run:
         return f"skipped: failure tolerance ({self.options.max_failures}) exceeded"
 
 
+@dataclass(frozen=True)
+class _Started:
+    """A stack given a slot: `ran` completes when its runner returned, `done` when recorded."""
+
+    stack: PlannedStack
+    ran: Future[StackResult]
+    done: Future[StackResult]
+
+
 class _Slots:
     """The stacks of a phase that started: those holding a slot (their runner has not returned
     yet) and those not yet reported. `lock` guards all of it, and the phase's pending stacks:
     the calling thread and the workers both start stacks. A worker frees its stack's slot
-    (and marks a failed stack `failing`) before it sets the stack's `ran` future; the pool
-    completes its `done` future after the record. Both land in `events` in that order, so
-    waiting for the next one is O(1), not one waiter per future."""
+    (and marks a failed stack `failing`) before it sets the stack's `ran` future; its `done`
+    future completes after the record (written by the worker or by a recorder thread). Both
+    land in `events` in that order, so waiting for the next one is O(1), not one waiter per
+    future."""
 
     def __init__(self, concurrency: int) -> None:
         self.concurrency = concurrency
@@ -569,6 +645,9 @@ class _Slots:
 
     def reported(self, done: Future[StackResult]) -> None:
         self.failing.discard(self.unreported.pop(done))
+
+
+_PhaseState = tuple[ThreadPoolExecutor, deque[PlannedStack], _Slots]
 
 
 def _describe(exc: BaseException) -> str:
