@@ -5,6 +5,7 @@ provider version the program is built and judged against. One home for each."""
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any, Literal
 
 PROJECT = "org-logging"
@@ -23,8 +24,9 @@ ROLE_ACCOUNT_KEY: dict[str, str] = {
 
 
 def config_key(key: str) -> str:
-    """The full stack config key of an org-logging setting."""
-    return f"{NAMESPACE}:{key}"
+    """The full stack config key of an org-logging setting; interned, so that the configs of
+    a plan's 40,000 stacks share one copy of each key."""
+    return sys.intern(f"{NAMESPACE}:{key}")
 
 
 def config_string(value: Any) -> str:

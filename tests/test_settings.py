@@ -34,6 +34,16 @@ def problems(role: str, **overrides: object) -> list[str]:
     return caught.value.problems
 
 
+def test_config_keys_are_interned_so_the_stacks_of_a_plan_share_them():
+    """A plan of 10,000 accounts x 4 regions holds 40,000 configs: one copy of each key, not
+    one per stack (benchmarks/offline_memory.py)."""
+    from components.contract import config_key
+
+    built = "".join(["name", "Prefix"])  # a distinct string object each time
+    assert config_key(built) is config_key("namePrefix")
+    assert config_key(built) == "org-logging:namePrefix"
+
+
 def test_the_config_keys_are_exactly_those_of_the_design():
     assert set(ALL_KEYS) == {
         "role",
