@@ -498,14 +498,14 @@ def test_a_stack_queued_when_the_run_halts_never_starts_and_goes_back_to_pending
     plan = make_plan(3)
     runner = FakeRunner()
     run = orchestrator._Run(plan, runner, options(), ledger, None)
-    slots = orchestrator._Slots(2)
     pending = deque(plan.stacks[2:])
-    with slots.lock:
-        started = run._take(pending, slots)
-    assert list(slots.running.values()) == [started.stack.name]
-    run.halted = True
     with ThreadPoolExecutor(1) as pool:
-        run._run_stack(started, (pool, pending, slots))
+        slots = orchestrator._Slots(2, pool, pending)
+        with slots.lock:
+            started = run._take(slots)
+        assert list(slots.running.values()) == [started.stack.name]
+        run.halted = True
+        run._run_stack(started, slots)
     assert runner.called == []
     assert started.done.cancelled() and not started.ran.done()
     assert slots.running == {}

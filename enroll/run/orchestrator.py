@@ -289,8 +289,12 @@ class _Run:
         self.completed: dict[str, StackResult] = {}
         self._completed_lock = threading.Lock()
         self._thread_prefix = f"stack-{options.run_id}"
+        # The records of stacks whose worker went on to the next stack in the slot: one
+        # thread per slot, so a record never waits behind a stack, only for a group commit.
         self._recorder_prefix = f"record-{options.run_id}"
-        self._recorders: ThreadPoolExecutor | None = None
+        self._recorders = ThreadPoolExecutor(
+            max_workers=options.concurrency, thread_name_prefix=self._recorder_prefix
+        )
         # One retry policy for the run, shared by the workers: tenacity keeps each call's
         # state per thread (Retrying._local), and building one per stack cost ~30 us each.
         self._retrying = Retrying(
@@ -307,14 +311,10 @@ class _Run:
     def execute(self) -> RunOutcome:
         started = time.monotonic()
         done_before = self.ledger.completed(self.options.action) if self.options.resume else {}
-        # Twice the slots: a stack being recorded holds a thread, not a slot.
+        # Twice the slots: a worker that records the last stack of its chain holds a thread,
+        # not a slot, while the calling thread may start another.
         pool = ThreadPoolExecutor(
             max_workers=2 * self.options.concurrency, thread_name_prefix=self._thread_prefix
-        )
-        # The records of stacks whose worker went on to the next stack in the slot: one
-        # thread per slot, so a record never waits behind a stack, only for a group commit.
-        self._recorders = ThreadPoolExecutor(
-            max_workers=self.options.concurrency, thread_name_prefix=self._recorder_prefix
         )
         try:
             for phase in phases(self.plan, self.options.action):
@@ -401,11 +401,10 @@ class _Run:
         # when `record` returned. No hand-over to this thread and back to the pool on the way.
         # A failed stack starts nothing until it is reported: the failure tolerance comes
         # first, and this thread refills that slot after the report.
-        slots = _Slots(self.options.concurrency)
-        phase_state = (pool, pending, slots)
+        slots = _Slots(self.options.concurrency, pool, pending)
         while True:
             with slots.lock:
-                self._start(*phase_state)
+                self._start(slots)
                 if not slots.unreported:
                     break
             finished = slots.finished()
@@ -414,7 +413,7 @@ class _Run:
                     (f for f in finished if f in slots.unreported),
                     key=lambda f: slots.unreported[f],
                 )
-                self._start(*phase_state)
+                self._start(slots)
             for future in reportable:
                 if future.cancelled():  # the run halted before it started: back in `pending`
                     with slots.lock:
@@ -429,13 +428,13 @@ class _Run:
         if pending:
             self._skip(pending, self._tolerance_reason())
 
-    def _may_start(self, pending: deque[PlannedStack], slots: _Slots) -> bool:
+    def _may_start(self, slots: _Slots) -> bool:
         """With `slots.lock` held."""
-        return bool(pending) and slots.open() and not self.tolerance_exceeded and not self.halted
+        return slots.open() and not self.tolerance_exceeded and not self.halted
 
-    def _take(self, pending: deque[PlannedStack], slots: _Slots) -> _Started:
+    def _take(self, slots: _Slots) -> _Started:
         """With `slots.lock` held and `_may_start`: the next stack, holding a slot."""
-        stack = pending.popleft()
+        stack = slots.pending.popleft()
         ran: Future[StackResult] = Future()
         done: Future[StackResult] = Future()
         ran.add_done_callback(slots.events.put)
@@ -443,75 +442,64 @@ class _Run:
         slots.started(stack.name, ran, done)
         return _Started(stack, ran, done)
 
-    def _start(self, pool: ThreadPoolExecutor, pending: deque[PlannedStack], slots: _Slots) -> None:
-        """With `slots.lock` held, by the calling thread or a worker: fill the open slots,
-        each with a thread of the pool."""
-        while self._may_start(pending, slots):
-            started = self._take(pending, slots)
+    def _start(self, slots: _Slots) -> None:
+        """With `slots.lock` held, by the calling thread: fill the open slots, each with a
+        thread of the pool."""
+        while self._may_start(slots):
+            started = self._take(slots)
             try:
-                pool.submit(self._run_stack, started, (pool, pending, slots))
+                slots.pool.submit(self._run_stack, started, slots)
             except BaseException:
                 # Not started: back to `pending`, to be skipped or started later.
                 slots.running.pop(started.ran)
                 slots.unreported.pop(started.done)
-                pending.appendleft(started.stack)
+                slots.pending.appendleft(started.stack)
                 raise
 
-    def _hand_over(
-        self, started: _Started, result: StackResult, phase_state: _PhaseState
-    ) -> _Started | None:
+    def _hand_over(self, started: _Started, result: StackResult, slots: _Slots) -> _Started | None:
         """Worker thread, runner returned: free the slot and take the next stack for it (this
         thread runs it), or, if this stack failed, keep every slot empty until the calling
-        thread reports it."""
-        pool, pending, slots = phase_state
+        thread reports it. Any other open slot is the calling thread's to fill: it hears of
+        this stack next (`ran`)."""
         with slots.lock:
             slots.running.pop(started.ran, None)
             if result.status in ("failed", "error"):
                 slots.failing.add(started.stack.name)
                 return None
-            following = self._take(pending, slots) if self._may_start(pending, slots) else None
-            try:
-                self._start(pool, pending, slots)  # any other open slot (none, usually)
-            except Exception as exc:
-                # The pool shut down (Ctrl-C), or could not start a thread: that stack went
-                # back to `pending`; the calling thread starts it (or says why it cannot).
-                log.debug("stack %s: could not start another stack: %s", started.stack.name, exc)
-            return following
+            return self._take(slots) if self._may_start(slots) else None
 
-    def _run_stack(self, started: _Started | None, phase_state: _PhaseState) -> None:
+    def _run_stack(self, started: _Started | None, slots: _Slots) -> None:
         """Worker thread, for one stack and each that follows it in its slot: run it, hand the
         slot over (`_hand_over`), tell the calling thread (`ran`), and record the result, here
         if the slot is done or by another thread while this one runs the next stack; `done`
         completes when the record returned (the stack can be reported), or with what raised."""
         while started is not None:
             if self.halted:  # queued before an interruption or a failure: never started
-                pending, slots = phase_state[1], phase_state[2]
                 with slots.lock:
                     slots.running.pop(started.ran, None)
-                    pending.appendleft(started.stack)
+                    slots.pending.appendleft(started.stack)
                 started.done.cancel()
                 return
             try:
-                started = self._run_in_slot(started, phase_state)
+                started = self._run_in_slot(started, slots)
             except BaseException as exc:  # KeyboardInterrupt, SystemExit: the run stops
                 self.halted = True
                 if not started.done.done():
                     started.done.set_exception(exc)
                 return
 
-    def _run_in_slot(self, started: _Started, phase_state: _PhaseState) -> _Started | None:
+    def _run_in_slot(self, started: _Started, slots: _Slots) -> _Started | None:
         """One stack of `_run_stack`; the stack that follows it in its slot, if any."""
         result = self._run_one(started.stack)
         following: _Started | None = None
         try:
-            following = self._hand_over(started, result, phase_state)
+            following = self._hand_over(started, result, slots)
         finally:
             started.ran.set_result(result)
         if following is None:
             self._record(started, result)
             return None
         try:
-            assert self._recorders is not None
             self._recorders.submit(self._record, started, result)
         except RuntimeError:  # the recorders shut down (Ctrl-C): record it here, now
             self._record(started, result)
@@ -614,15 +602,19 @@ class _Started:
 
 class _Slots:
     """The stacks of a phase that started: those holding a slot (their runner has not returned
-    yet) and those not yet reported. `lock` guards all of it, and the phase's pending stacks:
-    the calling thread and the workers both start stacks. A worker frees its stack's slot
+    yet) and those not yet reported, with the phase's pool and pending stacks. `lock` guards
+    all of it: the calling thread and the workers both start stacks. A worker frees its stack's slot
     (and marks a failed stack `failing`) before it sets the stack's `ran` future; its `done`
     future completes after the record (written by the worker or by a recorder thread). Both
     land in `events` in that order, so waiting for the next one is O(1), not one waiter per
     future."""
 
-    def __init__(self, concurrency: int) -> None:
+    def __init__(
+        self, concurrency: int, pool: ThreadPoolExecutor, pending: deque[PlannedStack]
+    ) -> None:
         self.concurrency = concurrency
+        self.pool = pool
+        self.pending = pending
         self.lock = threading.Lock()
         self.events: SimpleQueue[Future[StackResult]] = SimpleQueue()
         self.running: dict[Future[StackResult], str] = {}
@@ -630,7 +622,8 @@ class _Slots:
         self.failing: set[str] = set()  # failed or error, not reported yet
 
     def open(self) -> bool:
-        return len(self.running) < self.concurrency and not self.failing
+        """A stack may take a slot: one is waiting, a slot is free, no failure is unreported."""
+        return bool(self.pending) and len(self.running) < self.concurrency and not self.failing
 
     def started(self, name: str, ran: Future[StackResult], done: Future[StackResult]) -> None:
         self.running[ran] = name
@@ -645,9 +638,6 @@ class _Slots:
 
     def reported(self, done: Future[StackResult]) -> None:
         self.failing.discard(self.unreported.pop(done))
-
-
-_PhaseState = tuple[ThreadPoolExecutor, deque[PlannedStack], _Slots]
 
 
 def _describe(exc: BaseException) -> str:
