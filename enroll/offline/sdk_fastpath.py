@@ -274,22 +274,18 @@ def transfer_properties(res: Any, props: Any, custom: bool) -> dict[str, Callabl
 
 
 @functools.cache
-def _make_tracking(stock_track: Callable[..., None], stock_untrack: Callable[..., None]) -> Any:
-    def _track(self: Any) -> None:
+def _make_tracking(stock: Callable[..., None], change: str) -> Callable[..., None]:
+    """`Output._track` (`change="add"`) or `Output._untrack` (`"discard"`): on this fast
+    render's set, or the stock method outside one."""
+
+    def method(self: Any) -> None:
         outputs = _TRACKED.get(None)
         if outputs is None:
-            stock_track(self)
+            stock(self)
         else:
-            outputs.add(self._data)
+            getattr(outputs, change)(self._data)
 
-    def _untrack(self: Any) -> None:
-        outputs = _TRACKED.get(None)
-        if outputs is None:
-            stock_untrack(self)
-        else:
-            outputs.discard(self._data)
-
-    return _track, _untrack
+    return method
 
 
 class _NoUrn:
@@ -341,6 +337,22 @@ def _make_debug(stock_debug: Callable[..., None]) -> Callable[..., None]:
     return debug
 
 
+def _replacements() -> tuple[tuple[Any, str, Callable[[Any], Any]], ...]:
+    """What a fast render replaces: (owner, attribute, the replacement made from the stock)."""
+    from pulumi import log
+    from pulumi.output import Output
+    from pulumi.runtime import resource, rpc, stack
+
+    return (
+        (stack, "wait_for_rpcs", lambda _: linear_wait_for_rpcs),
+        (rpc, "transfer_properties", lambda _: transfer_properties),
+        (Output, "_track", lambda stock: _make_tracking(stock, "add")),
+        (Output, "_untrack", lambda stock: _make_tracking(stock, "discard")),
+        (log, "debug", _make_debug),
+        (resource, "create_urn", _make_create_urn),
+    )
+
+
 _inline = threading.local()
 
 
@@ -359,38 +371,19 @@ def fast_render() -> Iterator[None]:
     SDK's functions are put back afterwards, so a stock render after this one is stock. Renders
     on other threads wait: what is replaced are module globals.
     """
-    from pulumi import log
-    from pulumi.output import Output
-    from pulumi.runtime import resource, rpc, stack
-
     with _lock:
         loop = getattr(_inline, "loop", None)
         if loop is None:
             loop = _inline.loop = InlineLoop()
         previous = _thread_loop()
-        stock = (
-            stack.wait_for_rpcs,
-            rpc.transfer_properties,
-            Output._track,
-            Output._untrack,
-            log.debug,
-            resource.create_urn,
-        )
+        replaced = _replacements()
+        stock = [getattr(owner, name) for owner, name, _ in replaced]
         asyncio.set_event_loop(loop)
-        stack.wait_for_rpcs = linear_wait_for_rpcs  # type: ignore[assignment]
-        rpc.transfer_properties = transfer_properties  # type: ignore[assignment]
-        Output._track, Output._untrack = _make_tracking(stock[2], stock[3])  # type: ignore[method-assign]
-        log.debug = _make_debug(stock[4])  # type: ignore[assignment]
-        resource.create_urn = _make_create_urn(stock[5])  # type: ignore[assignment]
+        for (owner, name, make), original in zip(replaced, stock, strict=True):
+            setattr(owner, name, make(original))
         try:
             yield
         finally:
-            (
-                stack.wait_for_rpcs,
-                rpc.transfer_properties,
-                Output._track,
-                Output._untrack,
-                log.debug,
-                resource.create_urn,
-            ) = stock  # type: ignore[assignment,method-assign]
+            for (owner, name, _), original in zip(replaced, stock, strict=True):
+                setattr(owner, name, original)
             asyncio.set_event_loop(previous)
