@@ -10,17 +10,21 @@ import os
 import re
 import select
 import signal
+import subprocess
 import sys
 import uuid
 from pathlib import Path
 
 import pytest
 
+from enroll.util import processes
 from enroll.util.processes import (
     HelperProcess,
     HelperStartError,
     LineMatching,
     PortOnFirstLine,
+    live_group_members,
+    wait_group_dead,
 )
 
 BLOCK = "signal.pause()"  # until a signal ends it
@@ -209,13 +213,52 @@ def test_stop_kills_the_whole_group_including_a_grandchild_that_ignores_the_firs
 
     helper.stop(signal.SIGTERM, grace=0.2)
     assert gone(leader)
-    # SIGKILL is delivered when stop returns; the orphan's death may take a moment to finish.
+    # stop returns only once the group is dead: no wait here, on however busy a machine.
     try:
-        assert select.select([grandchild_exit], [], [], 10)[0], "the grandchild survived"
+        assert select.select([grandchild_exit], [], [], 0)[0], "the grandchild outlived stop"
     finally:
         os.close(grandchild_exit)
     assert gone(grandchild)
     assert helper.exit_status() == "signal 9"  # SIGTERM was ignored: SIGKILL after the grace
+
+
+def test_the_group_members_alive_are_found_and_waited_for_until_dead():
+    helper = HelperProcess(
+        python(
+            f"child = subprocess.Popen([sys.executable, '-c', 'import signal; {BLOCK}'])",
+            "print(os.getpid(), child.pid, flush=True)",
+            BLOCK,
+        ),
+        LineMatching(r"(\d+) (\d+)"),
+    )
+    match = helper.start()
+    leader, child = int(match[1]), int(match[2])
+    try:
+        assert sorted(live_group_members(leader)) == sorted([leader, child])
+        assert wait_group_dead(leader, 0.05) is False  # both still run
+        os.kill(child, signal.SIGKILL)
+        os.kill(leader, signal.SIGKILL)
+        assert wait_group_dead(leader, 10) is True  # the leader, a zombie until reaped, is dead
+        assert live_group_members(leader) == []
+    finally:
+        helper.stop(grace=0)
+
+
+def test_stop_waits_for_the_group_to_die_before_reaping_the_leader(monkeypatch):
+    # Reaping the leader first would free its pid, and so the group id we wait on, for reuse.
+    seen = []
+    real = processes.wait_group_dead
+
+    def recording(pgid, timeout):
+        dead = real(pgid, timeout)
+        seen.append((pgid, dead, process.returncode))  # returncode None: not reaped yet
+        return dead
+
+    monkeypatch.setattr(processes, "wait_group_dead", recording)
+    process = subprocess.Popen(python(BLOCK), start_new_session=True, stdout=subprocess.DEVNULL)
+    processes.stop_process_group(process, signal.SIGTERM, grace=5)
+    assert seen == [(process.pid, True, None)]
+    assert process.returncode == -signal.SIGTERM
 
 
 def test_output_after_readiness_is_captured_up_to_the_end():

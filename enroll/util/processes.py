@@ -31,6 +31,8 @@ _CATCH_UP = 1.0
 # How long `stop` waits for the readers to see the end of the streams (a process that left the
 # group may hold them open; the readers are daemons and do not keep us alive).
 _DRAIN = 5.0
+# How long `stop` waits, after SIGKILL, for the group's members to be gone.
+_KILLED_WITHIN = 5.0
 
 
 # Linux only: run the helper through this shim, which asks the kernel to SIGKILL it when we
@@ -391,7 +393,34 @@ def stop_process_group(
     _signal_group(process.pid, first)
     wait_unreaped(process, grace)
     _signal_group(process.pid, signal.SIGKILL)
+    # SIGKILL is delivered, not yet acted on: a member may run on for a moment on a busy
+    # machine. Return only once none is left alive, so "stopped" means stopped.
+    wait_group_dead(process.pid, _KILLED_WITHIN)
     process.wait()
+
+
+def live_group_members(pgid: int) -> list[int]:
+    """The pids of process group `pgid` that are alive (zombies are dead), from /proc; empty
+    where there is no /proc. proc(5): after ")" in /proc/PID/stat come state, ppid, pgrp."""
+    members = []
+    for entry in Path("/proc").glob("[0-9]*/stat") if Path("/proc/self/stat").exists() else ():
+        try:
+            fields = entry.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):  # gone meanwhile
+            continue
+        if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+            members.append(int(entry.parent.name))
+    return members
+
+
+def wait_group_dead(pgid: int, timeout: float) -> bool:
+    """Wait up to `timeout` for every member of group `pgid` to die; False if some still live."""
+    deadline = time.monotonic() + timeout
+    while live_group_members(pgid):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.005)
+    return True
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:
