@@ -31,6 +31,7 @@ from enroll.offline.runner import pack_config
 from enroll.org.discovery import Account, Organization, discover, organizations_client
 from enroll.org.plan import build_plan
 from enroll.org.settings import OrgSettings, parse_org_settings
+from enroll.util.malloc import cap_malloc_arenas
 
 
 def grown(org: Organization, settings: OrgSettings, accounts: int) -> Organization:
@@ -71,6 +72,7 @@ def main() -> int:
     parser.add_argument("--regions", type=int, default=4, help="enrolled regions (default 4)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="render processes")
     args = parser.parse_args()
+    cap_malloc_arenas()  # as the command line does at its start
 
     with fake_credentials(), Emulator() as emulator:
         started = time.perf_counter()

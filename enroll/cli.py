@@ -49,6 +49,7 @@ from enroll.query.command import add_query_parser, command_query
 from enroll.run.automation import AutomationRunner
 from enroll.run.execute import Execution, execute
 from enroll.util.lock import LockHeld, exclusive
+from enroll.util.malloc import cap_malloc_arenas
 from enroll.util.paths import NotACheckout, require_checkout
 from enroll.verify.command import add_verify_parser, command_verify
 
@@ -329,6 +330,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     args.argv = argv
+    cap_malloc_arenas()  # before any thread: the orchestrator's threads would each keep an arena
     # In CI logs (no terminal) rich would wrap tables at 80 columns.
     out = Console(width=None if sys.stdout.isatty() else 160)
     err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)

@@ -25,6 +25,7 @@ from enroll.offline.analyzer.wire import PolicyConfig
 from enroll.offline.cache import ResultCache, run_digest, stack_fingerprint
 from enroll.offline.preview import preview_stack
 from enroll.org.model import Action, OrgFacts, Plan, PlannedStack, StackResult
+from enroll.util.malloc import cap_malloc_arenas
 from enroll.util.paths import PROJECT_DIR
 from enroll.util.processes import exit_with_parent
 
@@ -101,6 +102,7 @@ def _start_worker(
     # takes its workers with it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     exit_with_parent(parent)
+    cap_malloc_arenas()  # before the gRPC channel starts its threads
     pack_process = None
     if port is not None:
         pack_process = AnalyzerClient.attach(port)
