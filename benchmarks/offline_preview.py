@@ -29,6 +29,7 @@ from enroll.org.plan import build_plan
 from enroll.org.settings import parse_org_settings
 from enroll.run.ledger import Ledger
 from enroll.run.orchestrator import RunOptions, run_plan
+from enroll.util.malloc import cap_malloc_arenas
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import orchestrator as orchestrator_benchmark  # benchmarks/orchestrator.py
@@ -169,6 +170,7 @@ def main() -> int:
         "--rounds", type=int, default=2, help="in-process/gRPC pairs, interleaved (default 2)"
     )
     args = parser.parse_args()
+    cap_malloc_arenas()  # as the command line does at its start
 
     with fake_credentials(), Emulator() as emulator:
         started = time.perf_counter()
