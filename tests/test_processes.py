@@ -196,10 +196,12 @@ def test_a_helper_starts_once():
 # -- stopping ---------------------------------------------------------------------------------
 
 
-def test_stop_kills_the_whole_group_including_a_grandchild_that_ignores_the_first_signal():
+def with_a_child(*first: str) -> tuple[HelperProcess[re.Match[str]], int, int]:
+    """A started helper that runs `first`, then starts a child that blocks; its pid, the
+    child's."""
     helper = HelperProcess(
         python(
-            "signal.signal(signal.SIGTERM, signal.SIG_IGN)",  # the grandchild inherits it
+            *first,
             f"child = subprocess.Popen([sys.executable, '-c', 'import signal; {BLOCK}'])",
             "print(os.getpid(), child.pid, flush=True)",
             BLOCK,
@@ -207,7 +209,13 @@ def test_stop_kills_the_whole_group_including_a_grandchild_that_ignores_the_firs
         LineMatching(r"(\d+) (\d+)"),
     )
     match = helper.start()
-    leader, grandchild = int(match[1]), int(match[2])
+    return helper, int(match[1]), int(match[2])
+
+
+def test_stop_kills_the_whole_group_including_a_grandchild_that_ignores_the_first_signal():
+    helper, leader, grandchild = with_a_child(
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN)"  # the grandchild inherits it
+    )
     assert leader == helper.pid and not gone(grandchild)
     grandchild_exit = os.pidfd_open(grandchild)  # readable once it has exited, reaped or not
 
@@ -223,16 +231,7 @@ def test_stop_kills_the_whole_group_including_a_grandchild_that_ignores_the_firs
 
 
 def test_the_group_members_alive_are_found_and_waited_for_until_dead():
-    helper = HelperProcess(
-        python(
-            f"child = subprocess.Popen([sys.executable, '-c', 'import signal; {BLOCK}'])",
-            "print(os.getpid(), child.pid, flush=True)",
-            BLOCK,
-        ),
-        LineMatching(r"(\d+) (\d+)"),
-    )
-    match = helper.start()
-    leader, child = int(match[1]), int(match[2])
+    helper, leader, child = with_a_child()
     try:
         assert sorted(live_group_members(leader)) == sorted([leader, child])
         assert wait_group_dead(leader, 0.05) is False  # both still run
