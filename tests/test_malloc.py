@@ -3,13 +3,18 @@ render workers set it before their threads start."""
 
 from __future__ import annotations
 
+import ctypes
+import os
 import re
 import subprocess
 import sys
+import tempfile
+import threading
 
 import pytest
 
 import enroll.cli
+from enroll.offline.runner import OfflineRunner, pack_config
 from enroll.util.malloc import cap_malloc_arenas
 
 # Eight threads, each allocating blocks too big for Python's small-object allocator (so malloc
@@ -60,3 +65,37 @@ def test_the_command_line_caps_the_arenas_before_running_a_command(monkeypatch):
     monkeypatch.setattr(enroll.cli, "cap_malloc_arenas", cap)
     with pytest.raises(Capped):
         enroll.cli.main(["plan"])
+
+
+def arenas_after_eight_threads() -> int:
+    """Run in a render worker: the arenas left once eight threads allocated together."""
+    barrier = threading.Barrier(8)
+
+    def allocate() -> None:
+        kept = [bytes(2000) for _ in range(200)]
+        barrier.wait()
+        del kept
+
+    threads = [threading.Thread(target=allocate) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with tempfile.TemporaryFile("w+") as stats:
+        saved = os.dup(2)
+        os.dup2(stats.fileno(), 2)  # malloc_stats(3) writes to the process's stderr
+        try:
+            ctypes.CDLL(None).malloc_stats()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        stats.seek(0)
+        return len(re.findall(r"^Arena \d+:", stats.read(), re.MULTILINE))
+
+
+def test_a_render_worker_caps_its_arenas_when_it_starts():
+    with OfflineRunner(
+        org=None, policy_config=pack_config("acme"), workers=1, cross_check_every=0
+    ) as runner:
+        assert runner._pool is not None
+        assert runner._pool.submit(arenas_after_eight_threads).result(timeout=120) == 2
