@@ -403,7 +403,7 @@ def live_group_members(pgid: int) -> list[int]:
     """The pids of process group `pgid` that are alive (zombies are dead), from /proc; empty
     where there is no /proc. proc(5): after ")" in /proc/PID/stat come state, ppid, pgrp."""
     members = []
-    for entry in Path("/proc").glob("[0-9]*/stat") if Path("/proc/self/stat").exists() else ():
+    for entry in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = entry.read_text().rsplit(")", 1)[1].split()
         except (OSError, IndexError):  # gone meanwhile
